@@ -1,0 +1,59 @@
+import type { AnyActorLogic } from 'xstate';
+import type { AgentId, AgentIdLike, TopicIdLike } from './ids.js';
+import type { Subscription } from './subscriptions.js';
+import type { Message } from './actor-contract.js';
+
+/** What a factory returns: actor logic, optionally with the input the actor starts from. */
+export type HostedActorSpec = AnyActorLogic | { logic: AnyActorLogic; input?: unknown };
+
+/** Creates the actor for one {@link AgentId}, lazily, on its first message. */
+export type AgentFactory = (context: { id: AgentId; runtime: AgentRuntime }) => HostedActorSpec;
+
+/** A failure the runtime could not hand to a waiting caller (publish errors, crashed actors). */
+export interface RuntimeErrorEvent {
+  readonly error: unknown;
+  /** The actor at fault, or the one the message could not reach. */
+  readonly agent?: AgentIdLike;
+  readonly sender?: AgentIdLike;
+  readonly topic?: TopicIdLike;
+  readonly message?: Message;
+}
+
+/** A JSON snapshot of every hosted actor and every message not yet handled. */
+export interface RuntimeState {
+  readonly version: 1;
+  readonly actors: Array<{ id: AgentIdLike; snapshot: unknown }>;
+  readonly queue: Array<{ message: Message; recipient: AgentIdLike; sender?: AgentIdLike; topic?: TopicIdLike }>;
+}
+
+export interface PublishOptions {
+  sender?: AgentIdLike;
+  /** Deliver to the sender too, when it subscribes to the topic. */
+  deliverToSelf?: boolean;
+}
+
+export interface SendOptions {
+  sender?: AgentIdLike;
+  signal?: AbortSignal;
+}
+
+/**
+ * The runtime contract (mirrors Semantic Kernel's `CoreRuntime`). {@link InProcessRuntime} is the
+ * embedded implementation; a distributed runtime can implement the same interface.
+ */
+export interface AgentRuntime {
+  registerFactory(type: string, factory: AgentFactory): void;
+  /** Removes a factory and stops every actor it created. */
+  unregisterFactory(type: string): void;
+  addSubscription(subscription: Subscription): void;
+  removeSubscription(id: string): void;
+  publishMessage(message: Message, topic: TopicIdLike, options?: PublishOptions): Promise<void>;
+  sendMessage<R = unknown>(message: Message, recipient: AgentIdLike, options?: SendOptions): Promise<R>;
+  /** Listens to failures that have no caller to reject. Returns the unsubscribe function. */
+  onError(listener: (event: RuntimeErrorEvent) => void): () => void;
+  start(): void;
+  stop(): Promise<void>;
+  stopWhenIdle(): Promise<void>;
+  saveState(): Promise<RuntimeState>;
+  loadState(state: RuntimeState): Promise<void>;
+}

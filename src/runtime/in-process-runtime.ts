@@ -1,0 +1,653 @@
+import { createActor, fromTransition, type AnyActorLogic, type AnyActorRef, type InspectionEvent, type Observer, type Snapshot } from 'xstate';
+import { nanoid } from 'nanoid';
+import { AgentId, TopicId, agentIdKey, validateAgentType, type AgentIdLike, type TopicIdLike } from './ids.js';
+import type { Subscription } from './subscriptions.js';
+import { TypeSubscription } from './subscriptions.js';
+import { BUSY_TAG, isMessage, type EnvelopeInfo, type Message, type MessageEvent, type RuntimeCommand } from './actor-contract.js';
+import { DROP, type InterventionHandler } from './interventions.js';
+import type { AgentFactory, AgentRuntime, PublishOptions, RuntimeErrorEvent, RuntimeState, SendOptions } from './agent-runtime.js';
+import {
+  AbortedError, ActorFailedError, DuplicateAgentTypeError, InvalidArgumentError, MessageDroppedError,
+  RuntimeStateError, UnknownAgentTypeError,
+} from './errors.js';
+import { relayEvent, stopHostedActor } from './xstate-internals.js';
+
+export interface InProcessRuntimeOptions {
+  /** An XState inspector (e.g. `createBrowserInspector().inspect`); sees every hosted actor and routed message. */
+  inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
+  interventions?: InterventionHandler[];
+  /** Default for `publishMessage`'s `deliverToSelf`. */
+  deliverToSelf?: boolean;
+}
+
+interface Rpc {
+  resolve(value: unknown): void;
+  reject(error: unknown): void;
+  settled: boolean;
+  detach?: () => void;
+}
+
+interface Envelope {
+  readonly id: string;
+  readonly message: Message;
+  readonly sender?: AgentIdLike;
+  readonly topic?: TopicIdLike;
+  readonly rpc?: Rpc;
+}
+
+interface Delivery {
+  readonly env: Envelope;
+  readonly recipient: AgentIdLike;
+}
+
+type Reply = { ok: true; value: unknown } | { ok: false; error: unknown };
+
+interface Hosted {
+  readonly id: AgentId;
+  readonly key: string;
+  readonly ref: AnyActorRef;
+  readonly mailbox: Delivery[];
+  current: Delivery | null;
+  busy: boolean;
+  reply: Reply | undefined;
+  gone: boolean;
+}
+
+const RESOLVED: Promise<void> = Promise.resolve();
+const YIELD_EVERY = 10_000;
+
+function isBusy(snapshot: Snapshot<unknown>): boolean {
+  const s = snapshot as Snapshot<unknown> & { hasTag?: (tag: string) => boolean };
+  return s.status === 'active' && typeof s.hasTag === 'function' && s.hasTag(BUSY_TAG);
+}
+
+function isLogic(value: unknown): value is AnyActorLogic {
+  return typeof value === 'object' && value !== null && typeof (value as AnyActorLogic).transition === 'function';
+}
+
+/**
+ * The embedded runtime: hosts every actor in one XState actor system, routes messages between
+ * them, and gives each actor one mailbox (messages wait while it is busy; none is dropped).
+ *
+ * @example
+ * const runtime = new InProcessRuntime();
+ * runtime.registerFactory('echo', () => echoMachine);
+ * runtime.addSubscription(new TypeSubscription('chat', 'echo'));
+ * runtime.start();
+ * await runtime.publishMessage({ type: 'hello' }, new TopicId('chat', 'room-1'));
+ * const reply = await runtime.sendMessage({ type: 'ping' }, new AgentId('echo', 'room-1'));
+ * await runtime.stopWhenIdle();
+ */
+export class InProcessRuntime implements AgentRuntime, AsyncDisposable {
+  private readonly factories = new Map<string, AgentFactory>();
+  private readonly actors = new Map<string, Hosted>();
+  private readonly actorsByType = new Map<string, Set<Hosted>>();
+  private readonly subscriptions = new Map<string, Subscription>();
+  /** TypeSubscriptions indexed by topic type, so a publish does not scan every subscription. */
+  private readonly byTopicType = new Map<string, Subscription[]>();
+  private readonly otherSubscriptions: Subscription[] = [];
+  private readonly errorListeners = new Set<(event: RuntimeErrorEvent) => void>();
+  private readonly idleWaiters: Array<() => void> = [];
+  private readonly interventions: InterventionHandler[];
+  private readonly deliverToSelfDefault: boolean;
+  private readonly root: AnyActorRef;
+  private queue: Delivery[] = [];
+  private head = 0;
+  private busyCount = 0;
+  private pendingAsync = 0;
+  private running = false;
+  private scheduled = false;
+  private closed = false;
+
+  constructor(options: InProcessRuntimeOptions = {}) {
+    this.interventions = options.interventions ?? [];
+    this.deliverToSelfDefault = options.deliverToSelf ?? false;
+    // The root of the actor system: every hosted actor is its child, so one inspector sees all.
+    this.root = createActor(fromTransition((state: null) => state, null), {
+      id: 'troupe.runtime',
+      systemId: 'troupe.runtime',
+      inspect: options.inspect,
+    });
+    this.root.start();
+  }
+
+  // ---- registration ----------------------------------------------------------------------
+
+  registerFactory(type: string, factory: AgentFactory): void {
+    validateAgentType(type);
+    if (typeof factory !== 'function') {
+      throw new InvalidArgumentError(`The factory for agent type "${type}" must be a function.`);
+    }
+    if (this.factories.has(type)) throw new DuplicateAgentTypeError(type);
+    this.factories.set(type, factory);
+  }
+
+  unregisterFactory(type: string): void {
+    this.factories.delete(type);
+    const hosted = this.actorsByType.get(type);
+    if (hosted) for (const h of [...hosted]) this.retire(h, new MessageDroppedError(`Agent type "${type}" was unregistered.`), true);
+    // Messages still queued for that type were meant for actors that no longer exist.
+    if (this.queue.length > this.head) {
+      const kept: Delivery[] = [];
+      for (let i = this.head; i < this.queue.length; i++) {
+        const d = this.queue[i];
+        if (d.recipient.type === type) this.settleRpc(d.env.rpc, { ok: false, error: new MessageDroppedError(`Agent type "${type}" was unregistered before "${d.env.message.type}" was delivered.`) });
+        else kept.push(d);
+      }
+      this.queue = kept;
+      this.head = 0;
+    }
+    this.checkIdle();
+  }
+
+  addSubscription(subscription: Subscription): void {
+    if (this.subscriptions.has(subscription.id)) {
+      throw new InvalidArgumentError(`A subscription with id "${subscription.id}" already exists.`);
+    }
+    this.subscriptions.set(subscription.id, subscription);
+    if (subscription instanceof TypeSubscription) {
+      const list = this.byTopicType.get(subscription.topicType);
+      if (list) list.push(subscription);
+      else this.byTopicType.set(subscription.topicType, [subscription]);
+    } else {
+      this.otherSubscriptions.push(subscription);
+    }
+  }
+
+  removeSubscription(id: string): void {
+    const subscription = this.subscriptions.get(id);
+    if (!subscription) throw new InvalidArgumentError(`No subscription with id "${id}".`);
+    this.subscriptions.delete(id);
+    if (subscription instanceof TypeSubscription) {
+      const list = this.byTopicType.get(subscription.topicType)!;
+      list.splice(list.indexOf(subscription), 1);
+      if (list.length === 0) this.byTopicType.delete(subscription.topicType);
+    } else {
+      this.otherSubscriptions.splice(this.otherSubscriptions.indexOf(subscription), 1);
+    }
+  }
+
+  onError(listener: (event: RuntimeErrorEvent) => void): () => void {
+    this.errorListeners.add(listener);
+    return () => this.errorListeners.delete(listener);
+  }
+
+  // ---- messaging -------------------------------------------------------------------------
+
+  publishMessage(message: Message, topic: TopicIdLike, options: PublishOptions = {}): Promise<void> {
+    try {
+      this.assertOpen();
+      this.assertMessage(message);
+      TopicId.from(topic);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const deliverToSelf = options.deliverToSelf ?? this.deliverToSelfDefault;
+    if (this.interventions.length === 0) {
+      this.routePublish(message, topic, options.sender, deliverToSelf);
+      return RESOLVED;
+    }
+    return this.intervene(message, (h, m) => h.onPublish?.(m, { sender: options.sender, topic })).then((result) => {
+      if (result === DROP) {
+        this.report({ error: new MessageDroppedError(`An intervention handler dropped "${message.type}" published on "${topic.type}".`), sender: options.sender, topic, message });
+      } else {
+        this.routePublish(result as Message, topic, options.sender, deliverToSelf);
+      }
+    });
+  }
+
+  sendMessage<R = unknown>(message: Message, recipient: AgentIdLike, options: SendOptions = {}): Promise<R> {
+    return new Promise<R>((resolve, reject) => {
+      try {
+        this.assertOpen();
+        this.assertMessage(message);
+        AgentId.from(recipient);
+      } catch (error) {
+        reject(error);
+        return;
+      }
+      const { signal, sender } = options;
+      if (signal?.aborted) {
+        reject(new AbortedError(`sendMessage "${message.type}" to "${agentIdKey(recipient)}" was aborted.`, { cause: signal.reason }));
+        return;
+      }
+      const rpc: Rpc = { resolve: resolve as (v: unknown) => void, reject, settled: false };
+      if (signal) {
+        const onAbort = () => this.settleRpc(rpc, { ok: false, error: new AbortedError(`sendMessage "${message.type}" to "${agentIdKey(recipient)}" was aborted.`, { cause: signal.reason }) });
+        signal.addEventListener('abort', onAbort, { once: true });
+        rpc.detach = () => signal.removeEventListener('abort', onAbort);
+      }
+      const enqueue = (m: Message) => {
+        this.enqueue({ env: { id: nanoid(), message: m, sender, rpc }, recipient });
+      };
+      if (this.interventions.length === 0) {
+        enqueue(message);
+        return;
+      }
+      this.intervene(message, (h, m) => h.onSend?.(m, { sender, recipient })).then((result) => {
+        if (result === DROP) {
+          this.settleRpc(rpc, { ok: false, error: new MessageDroppedError(`An intervention handler dropped "${message.type}" sent to "${agentIdKey(recipient)}".`) });
+        } else {
+          enqueue(result as Message);
+        }
+      }, (error) => this.settleRpc(rpc, { ok: false, error }));
+    });
+  }
+
+  // ---- lifecycle -------------------------------------------------------------------------
+
+  /** Starts delivering queued messages in the background. */
+  start(): void {
+    this.assertOpen();
+    this.running = true;
+    this.schedule();
+  }
+
+  /** Stops background delivery; queued messages wait for `start()` or `processNext()`. */
+  stop(): Promise<void> {
+    this.running = false;
+    return RESOLVED;
+  }
+
+  /**
+   * Resolves once no message is queued and no actor is busy, then stops background delivery.
+   * An actor waiting for a human is at rest, not busy.
+   */
+  stopWhenIdle(): Promise<void> {
+    if (this.isIdle()) {
+      this.running = false;
+      return RESOLVED;
+    }
+    if (!this.running && this.queuedCount() > 0 && this.busyCount === 0 && this.pendingAsync === 0) {
+      return Promise.reject(new RuntimeStateError(`stopWhenIdle: ${this.queuedCount()} message(s) are queued but the runtime is not started; call start() or processNext().`));
+    }
+    return new Promise<void>((resolve) => {
+      this.idleWaiters.push(() => {
+        this.running = false;
+        resolve();
+      });
+      this.checkIdle();
+    });
+  }
+
+  /** Delivers the next queued message (manual stepping). Returns false when the queue is empty. */
+  processNext(): boolean {
+    const d = this.dequeue();
+    if (!d) return false;
+    this.dispatch(d);
+    this.checkIdle();
+    return true;
+  }
+
+  /** Stops every hosted actor (aborting in-flight work) and rejects every waiting RPC. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.running = false;
+    const error = new RuntimeStateError('The runtime was closed.');
+    for (const h of [...this.actors.values()]) this.retire(h, error, true);
+    for (let d = this.dequeue(); d; d = this.dequeue()) this.settleRpc(d.env.rpc, { ok: false, error });
+    this.root.stop();
+    this.resolveIdleWaiters();
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  // ---- introspection ---------------------------------------------------------------------
+
+  /** The live actor for `id`, if it has been created. */
+  getActor(id: AgentIdLike): AnyActorRef | undefined {
+    return this.actors.get(agentIdKey(id))?.ref;
+  }
+
+  /** Counts, for leak checks and monitoring. */
+  get stats(): { actors: number; factories: number; subscriptions: number; queued: number; busy: number } {
+    return { actors: this.actors.size, factories: this.factories.size, subscriptions: this.subscriptions.size, queued: this.queuedCount(), busy: this.busyCount };
+  }
+
+  // ---- persistence -----------------------------------------------------------------------
+
+  async saveState(): Promise<RuntimeState> {
+    const queue: RuntimeState['queue'] = [];
+    const record = (d: Delivery) => queue.push({ message: d.env.message, recipient: d.recipient, sender: d.env.sender, topic: d.env.topic });
+    const actors: RuntimeState['actors'] = [];
+    for (const h of this.actors.values()) {
+      actors.push({ id: h.id.toJSON(), snapshot: h.ref.getPersistedSnapshot() });
+      h.mailbox.forEach(record);
+    }
+    for (let i = this.head; i < this.queue.length; i++) record(this.queue[i]);
+    // A plain JSON copy: nothing in it may depend on this process.
+    return JSON.parse(JSON.stringify({ version: 1, actors, queue })) as RuntimeState;
+  }
+
+  async loadState(state: RuntimeState): Promise<void> {
+    this.assertOpen();
+    if (state?.version !== 1 || !Array.isArray(state.actors) || !Array.isArray(state.queue)) {
+      throw new InvalidArgumentError('loadState: not a troupe runtime state (expected { version: 1, actors, queue }).');
+    }
+    for (const { id } of state.actors) {
+      if (!this.factories.has(id.type)) throw new UnknownAgentTypeError(id.type);
+    }
+    for (const { id, snapshot } of state.actors) {
+      const existing = this.actors.get(agentIdKey(id));
+      if (existing) this.retire(existing, new MessageDroppedError(`Actor "${agentIdKey(id)}" was replaced by loadState.`), true);
+      this.host(AgentId.from(id), snapshot as Snapshot<unknown>);
+    }
+    for (const q of state.queue) {
+      this.enqueue({ env: { id: nanoid(), message: q.message, sender: q.sender, topic: q.topic }, recipient: q.recipient });
+    }
+  }
+
+  // ---- internals: routing ----------------------------------------------------------------
+
+  private routePublish(message: Message, topic: TopicIdLike, sender: AgentIdLike | undefined, deliverToSelf: boolean): void {
+    const env: Envelope = { id: nanoid(), message, sender, topic };
+    const direct = this.byTopicType.get(topic.type);
+    const candidates = this.otherSubscriptions.length === 0 ? direct ?? [] : [...(direct ?? []), ...this.otherSubscriptions];
+    let seen: Set<string> | undefined;
+    for (const subscription of candidates) {
+      if (!subscription.isMatch(topic)) continue;
+      const type = subscription.agentType;
+      if (!deliverToSelf && sender && sender.type === type && sender.key === topic.source) continue;
+      // Two subscriptions that map to one agent deliver once.
+      if (candidates.length > 1) {
+        seen ??= new Set();
+        if (seen.has(type)) continue;
+        seen.add(type);
+      }
+      this.queue.push({ env, recipient: { type, key: topic.source } });
+    }
+    this.schedule();
+  }
+
+  private enqueue(d: Delivery): void {
+    this.queue.push(d);
+    this.schedule();
+  }
+
+  private dequeue(): Delivery | undefined {
+    if (this.head >= this.queue.length) return undefined;
+    const d = this.queue[this.head];
+    this.queue[this.head++] = undefined as unknown as Delivery;
+    if (this.head === this.queue.length) {
+      this.queue = [];
+      this.head = 0;
+    } else if (this.head > 4096 && this.head * 2 > this.queue.length) {
+      this.queue = this.queue.slice(this.head);
+      this.head = 0;
+    }
+    return d;
+  }
+
+  private queuedCount(): number {
+    return this.queue.length - this.head;
+  }
+
+  private schedule(): void {
+    if (!this.running || this.scheduled) return;
+    this.scheduled = true;
+    queueMicrotask(this.drain);
+  }
+
+  private readonly drain = (): void => {
+    this.scheduled = false;
+    let n = 0;
+    while (this.running) {
+      const d = this.dequeue();
+      if (!d) break;
+      this.dispatch(d);
+      if (++n === YIELD_EVERY && this.queuedCount() > 0) {
+        // Let timers and I/O run between large batches.
+        this.scheduled = true;
+        setImmediate(this.drain);
+        return;
+      }
+    }
+    this.checkIdle();
+  };
+
+  private dispatch(d: Delivery): void {
+    if (d.env.rpc?.settled) return; // aborted while queued
+    const key = agentIdKey(d.recipient);
+    const h = this.actors.get(key) ?? this.create(d);
+    if (!h) return;
+    h.mailbox.push(d);
+    this.pump(h);
+  }
+
+  private create(d: Delivery): Hosted | undefined {
+    const factory = this.factories.get(d.recipient.type);
+    if (!factory) {
+      this.fail(d, new UnknownAgentTypeError(d.recipient.type));
+      return undefined;
+    }
+    try {
+      return this.host(AgentId.from(d.recipient));
+    } catch (error) {
+      this.fail(d, error);
+      return undefined;
+    }
+  }
+
+  /** Creates, wires and starts the actor for `id` (from its factory, optionally at a snapshot). */
+  private host(id: AgentId, snapshot?: Snapshot<unknown>): Hosted {
+    const spec = this.factories.get(id.type)!({ id, runtime: this });
+    const logic = isLogic(spec) ? spec : spec?.logic;
+    if (!isLogic(logic)) {
+      throw new InvalidArgumentError(`The factory for agent type "${id.type}" did not return XState actor logic.`);
+    }
+    const input = isLogic(spec) ? { agentId: id.toJSON() } : spec.input;
+    const key = agentIdKey(id);
+    const ref = createActor(logic, { parent: this.root, id: key, systemId: key, input, snapshot });
+    const h: Hosted = { id, key, ref, mailbox: [], current: null, busy: false, reply: undefined, gone: false };
+    this.actors.set(key, h);
+    let ofType = this.actorsByType.get(id.type);
+    if (!ofType) this.actorsByType.set(id.type, (ofType = new Set()));
+    ofType.add(h);
+    ref.on('*', (command: RuntimeCommand) => this.onCommand(h, command));
+    ref.subscribe({
+      next: (s) => this.onSnapshot(h, s),
+      error: (error) => this.retire(h, error, false),
+      complete: () => this.retire(h, undefined, false),
+    });
+    ref.start();
+    return h;
+  }
+
+  /** Hands the actor its next message, one at a time, while it is not busy. */
+  private pump(h: Hosted): void {
+    while (!h.gone && !h.current && !h.busy && h.mailbox.length > 0) {
+      if (isBusy(h.ref.getSnapshot())) {
+        // Busy on its own (a timer fired): wait for it like for any other work.
+        this.setBusy(h, true);
+        return;
+      }
+      const d = h.mailbox.shift()!;
+      if (d.env.rpc?.settled) continue;
+      h.current = d;
+      h.reply = undefined;
+      const env = d.env;
+      const envelope: EnvelopeInfo = { id: env.id, sender: env.sender, topic: env.topic, rpc: env.rpc !== undefined };
+      const event: MessageEvent = { type: env.message.type, message: env.message, envelope };
+      const source = env.sender ? this.actors.get(agentIdKey(env.sender))?.ref : undefined;
+      relayEvent(source, h.ref, event);
+      if (h.gone) return;
+      if (isBusy(h.ref.getSnapshot())) this.setBusy(h, true);
+      else this.finishCurrent(h);
+    }
+  }
+
+  private onSnapshot(h: Hosted, snapshot: Snapshot<unknown>): void {
+    if (!h.busy || h.gone || isBusy(snapshot)) return;
+    this.setBusy(h, false);
+    this.finishCurrent(h);
+    this.pump(h);
+    this.checkIdle();
+  }
+
+  private setBusy(h: Hosted, busy: boolean): void {
+    if (h.busy === busy) return;
+    h.busy = busy;
+    this.busyCount += busy ? 1 : -1;
+  }
+
+  private finishCurrent(h: Hosted): void {
+    const d = h.current;
+    if (!d) return;
+    h.current = null;
+    const reply = h.reply ?? { ok: true, value: undefined };
+    h.reply = undefined;
+    if (!d.env.rpc) {
+      if (!reply.ok) this.report({ error: reply.error, agent: h.id, sender: d.env.sender, topic: d.env.topic, message: d.env.message });
+      return;
+    }
+    if (!reply.ok || this.interventions.length === 0) {
+      this.settleRpc(d.env.rpc, reply);
+      return;
+    }
+    const rpc = d.env.rpc;
+    this.intervene(reply.value, (handler, value) => handler.onResponse?.(value, { sender: h.id, recipient: d.env.sender })).then(
+      (value) => this.settleRpc(rpc, value === DROP
+        ? { ok: false, error: new MessageDroppedError(`An intervention handler dropped the response of "${h.key}" to "${d.env.message.type}".`) }
+        : { ok: true, value }),
+      (error) => this.settleRpc(rpc, { ok: false, error }),
+    );
+  }
+
+  private onCommand(h: Hosted, command: RuntimeCommand): void {
+    switch (command.type) {
+      case 'runtime.publish':
+        this.publishMessage(command.message, command.topic, { sender: h.id, deliverToSelf: command.deliverToSelf })
+          .catch((error) => this.report({ error, agent: h.id, message: command.message }));
+        return;
+      case 'runtime.send': {
+        const message = command.message;
+        this.sendMessage(message, command.recipient, { sender: h.id })
+          .catch((error) => this.report({ error, agent: command.recipient, sender: h.id, message }));
+        return;
+      }
+      case 'runtime.reply':
+        h.reply = { ok: true, value: command.value };
+        return;
+      case 'runtime.reply_error':
+        h.reply = { ok: false, error: command.error };
+        return;
+      case 'runtime.error':
+        this.report({ error: command.error, agent: h.id, message: h.current?.env.message });
+        return;
+      default:
+        return; // other emitted events belong to whoever listens on the actor
+    }
+  }
+
+  /**
+   * Removes an actor that stopped (done, failed, unregistered or closed) and settles everything
+   * that was waiting on it, so nothing hangs.
+   */
+  private retire(h: Hosted, error: unknown, stop: boolean): void {
+    if (h.gone) return;
+    h.gone = true;
+    this.actors.delete(h.key);
+    this.actorsByType.get(h.id.type)?.delete(h);
+    if (this.actorsByType.get(h.id.type)?.size === 0) this.actorsByType.delete(h.id.type);
+    this.setBusy(h, false);
+    if (stop) stopHostedActor(h.ref);
+    const current = h.current;
+    h.current = null;
+    if (current) {
+      if (error === undefined || stop) this.settleRpc(current.env.rpc, error === undefined ? h.reply ?? { ok: true, value: undefined } : { ok: false, error });
+      else if (current.env.rpc) this.settleRpc(current.env.rpc, { ok: false, error });
+      else this.report({ error, agent: h.id, sender: current.env.sender, topic: current.env.topic, message: current.env.message });
+    } else if (error !== undefined && !stop) {
+      this.report({ error, agent: h.id });
+    }
+    const waiting = h.mailbox.splice(0);
+    for (const d of waiting) {
+      const dropped = stop && error instanceof Error ? error
+        : error === undefined ? new MessageDroppedError(`Actor "${h.key}" had stopped before "${d.env.message.type}" was delivered.`)
+          : new ActorFailedError(h.key, { cause: error });
+      if (d.env.rpc) this.settleRpc(d.env.rpc, { ok: false, error: dropped });
+      else if (!stop) this.report({ error: dropped, agent: h.id, sender: d.env.sender, topic: d.env.topic, message: d.env.message });
+    }
+    this.checkIdle();
+  }
+
+  private fail(d: Delivery, error: unknown): void {
+    if (d.env.rpc) this.settleRpc(d.env.rpc, { ok: false, error });
+    else this.report({ error, agent: d.recipient, sender: d.env.sender, topic: d.env.topic, message: d.env.message });
+  }
+
+  private settleRpc(rpc: Rpc | undefined, reply: Reply): void {
+    if (!rpc || rpc.settled) return;
+    rpc.settled = true;
+    rpc.detach?.();
+    if (reply.ok) rpc.resolve(reply.value);
+    else rpc.reject(reply.error);
+  }
+
+  private report(event: RuntimeErrorEvent): void {
+    if (this.errorListeners.size === 0) {
+      // Never swallow silently: with no listener, say it on stderr.
+      console.error('[troupe] unhandled runtime error', event.agent ? `(${agentIdKey(event.agent)})` : '', event.error);
+      return;
+    }
+    for (const listener of [...this.errorListeners]) {
+      try {
+        listener(event);
+      } catch (error) {
+        console.error('[troupe] an onError listener threw', error);
+      }
+    }
+  }
+
+  /** Runs the intervention handlers in order; counts as pending work for `stopWhenIdle`. */
+  private async intervene<T>(value: T, call: (handler: InterventionHandler, value: T) => unknown): Promise<T | typeof DROP> {
+    this.pendingAsync++;
+    try {
+      let current: unknown = value;
+      for (const handler of this.interventions) {
+        const result = await call(handler, current as T);
+        if (result === DROP) return DROP;
+        if (result !== undefined) current = result;
+      }
+      return current as T;
+    } finally {
+      this.pendingAsync--;
+      queueMicrotask(() => this.checkIdle());
+    }
+  }
+
+  // ---- internals: idleness ---------------------------------------------------------------
+
+  private isIdle(): boolean {
+    return this.queuedCount() === 0 && this.busyCount === 0 && this.pendingAsync === 0;
+  }
+
+  private checkIdle(): void {
+    if (this.idleWaiters.length > 0 && this.isIdle()) this.resolveIdleWaiters();
+  }
+
+  private resolveIdleWaiters(): void {
+    for (const resolve of this.idleWaiters.splice(0)) resolve();
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new RuntimeStateError('The runtime is closed.');
+  }
+
+  private assertMessage(message: Message): void {
+    if (!isMessage(message)) {
+      throw new InvalidArgumentError(`A message must be a plain object with a string "type"; got ${describe(message)}.`);
+    }
+    if (message.type.startsWith('xstate.') || message.type.startsWith('runtime.')) {
+      throw new InvalidArgumentError(`Message type "${message.type}" is reserved (the "xstate." and "runtime." prefixes belong to XState and troupe).`);
+    }
+  }
+}
+
+function describe(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? String(value);
+  return `an object without a string "type" (keys: ${Object.keys(value).join(', ') || 'none'})`;
+}

@@ -1,0 +1,7 @@
+export * from './errors.js';
+export * from './ids.js';
+export * from './subscriptions.js';
+export * from './actor-contract.js';
+export * from './interventions.js';
+export * from './agent-runtime.js';
+export { InProcessRuntime, type InProcessRuntimeOptions } from './in-process-runtime.js';

@@ -1,0 +1,23 @@
+import type { AgentIdLike, TopicIdLike } from './ids.js';
+import type { Message } from './actor-contract.js';
+
+/** Return this from an intervention handler to drop the message. */
+export const DROP: unique symbol = Symbol.for('troupe.drop');
+export type Drop = typeof DROP;
+
+type Maybe<T> = T | Promise<T>;
+
+/**
+ * Sees (and may rewrite or drop) every message the runtime routes.
+ *
+ * @example
+ * const noSecrets: InterventionHandler = {
+ *   onPublish: (message) => (JSON.stringify(message).includes('sk-') ? DROP : message),
+ * };
+ * new InProcessRuntime({ interventions: [noSecrets] });
+ */
+export interface InterventionHandler {
+  onSend?(message: Message, context: { sender?: AgentIdLike; recipient: AgentIdLike }): Maybe<Message | Drop>;
+  onPublish?(message: Message, context: { sender?: AgentIdLike; topic: TopicIdLike }): Maybe<Message | Drop>;
+  onResponse?(value: unknown, context: { sender: AgentIdLike; recipient?: AgentIdLike }): Maybe<unknown | Drop>;
+}
