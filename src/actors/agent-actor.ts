@@ -1,0 +1,79 @@
+/**
+ * Binds a {@link ChatCompletionAgent} to the pure agent machine: the model call, the tool runner
+ * and the `report` action are provided here, so the machine itself stays steppable.
+ */
+import { fromPromise } from 'xstate';
+import type { ChatCompletionAgent } from '../agents/chat-completion-agent.js';
+import type { ChatResponse, ChatStreamEvent } from '../agents/chat-client.js';
+import { executeToolCall, parseToolArguments, type Tool } from '../agents/tool.js';
+import type { ToolCall } from '../agents/chat-message.js';
+import { agentMachine, type ModelCallInput, type RunToolsInput, type RunToolsOutput } from './agent-machine.js';
+import type { ActorEvent } from './events.js';
+
+export interface AgentActorHooks {
+  /** Receives every event the agent reports (tool calls, results, responses, deltas). */
+  report?: (event: ActorEvent) => void;
+  /** Stream the model's answer, reporting `agent_response_delta` events. */
+  stream?: boolean;
+}
+
+/**
+ * The agent's actor logic: {@link agentMachine} with its model, tools and reporting attached.
+ *
+ * @example
+ * runtime.registerFactory('refund', () => ({
+ *   logic: createAgentActor(refundAgent, { report: console.log }),
+ *   input: agentActorInput(refundAgent, { topic }),
+ * }));
+ */
+export function createAgentActor(agent: ChatCompletionAgent, hooks: AgentActorHooks = {}) {
+  const report = hooks.report ?? (() => {});
+  const tools: readonly Tool[] = agent.tools;
+  return agentMachine.provide({
+    actors: {
+      callModel: fromPromise<ChatResponse, ModelCallInput>(({ input, signal }) => {
+        const request = { messages: input.messages, tools: input.tools.length > 0 ? input.tools : undefined, modelSettings: agent.modelSettings, signal };
+        return hooks.stream ? streamCompletion(agent, request, report) : agent.client.complete(request);
+      }),
+      runTools: fromPromise<RunToolsOutput, RunToolsInput>(({ input, signal }) => runTools(tools, input, signal)),
+    },
+    actions: {
+      report: (_, event: ActorEvent) => report(event),
+    },
+  });
+}
+
+async function streamCompletion(agent: ChatCompletionAgent, request: Parameters<ChatCompletionAgent['client']['complete']>[0], report: (event: ActorEvent) => void): Promise<ChatResponse> {
+  let response: ChatResponse | undefined;
+  for await (const event of agent.client.stream(request) as AsyncIterable<ChatStreamEvent>) {
+    if (event.type === 'text_delta') report({ type: 'agent_response_delta', agent: agent.name, delta: event.delta });
+    else if (event.type === 'response') response = event.response;
+  }
+  if (!response) throw new Error(`The model stream for agent "${agent.name}" ended without a response.`);
+  return response;
+}
+
+/** Runs the calls in parallel; calls that need approval (and were not approved) are held back. */
+async function runTools(tools: readonly Tool[], input: RunToolsInput, signal: AbortSignal): Promise<RunToolsOutput> {
+  const needApproval: ToolCall[] = [];
+  const toRun: ToolCall[] = [];
+  for (const call of input.calls) {
+    if (!input.approvedIds.includes(call.id) && (await requiresApproval(tools, call))) needApproval.push(call);
+    else toRun.push(call);
+  }
+  const results = await Promise.all(toRun.map(async (call) => ({
+    toolCallId: call.id,
+    name: call.name,
+    ...(await executeToolCall(tools, call, { signal, agent: input.agent })),
+  })));
+  return { results, needApproval };
+}
+
+async function requiresApproval(tools: readonly Tool[], call: ToolCall): Promise<boolean> {
+  const found = tools.find((t) => t.name === call.name);
+  if (!found || found.needsApproval === false) return false;
+  if (found.needsApproval === true) return true;
+  // Conditional approval: arguments that do not parse are not run anyway (the model gets the error).
+  const parsed = parseToolArguments(found, call.arguments);
+  return parsed.ok ? Boolean(await found.needsApproval(parsed.args)) : false;
+}

@@ -1,0 +1,54 @@
+/**
+ * Helpers for stepping troupe's machines with XState's pure `initialTransition` / `transition`:
+ * build the events the runtime would deliver, and read what the machine asked for.
+ */
+import type { AnyEventObject, EventObject } from 'xstate';
+import type { EnvelopeInfo, Message, MessageEvent, RuntimeCommand } from '../runtime/actor-contract.js';
+import type { ActorEvent } from '../actors/events.js';
+
+let envelopeCount = 0;
+
+/**
+ * The event a hosted actor receives when the runtime delivers `message`.
+ *
+ * @example
+ * const [next] = transition(agentMachine, snapshot, messageEvent({ type: 'turn_request' }));
+ */
+export function messageEvent<M extends Message>(message: M, envelope: Partial<EnvelopeInfo> = {}): MessageEvent<M> {
+  return { type: message.type, message, envelope: { id: envelope.id ?? `env_${++envelopeCount}`, rpc: false, ...envelope } };
+}
+
+/** `xstate.done.actor.<id>`: an invoked actor (e.g. `callModel`) finished with `output`. */
+export function doneEvent(invokeId: string, output: unknown): AnyEventObject {
+  return { type: `xstate.done.actor.${invokeId}`, output, actorId: invokeId };
+}
+
+/** `xstate.error.actor.<id>`: an invoked actor failed with `error`. */
+export function errorEvent(invokeId: string, error: unknown): AnyEventObject {
+  return { type: `xstate.error.actor.${invokeId}`, error, actorId: invokeId };
+}
+
+interface ActionLike {
+  type: string;
+  params?: unknown;
+}
+
+/** The runtime commands (publish, send, reply, error) among the actions `transition()` returned. */
+export function commandsOf(actions: readonly ActionLike[]): RuntimeCommand[] {
+  return actions
+    .filter((a) => a.type === 'xstate.emit')
+    .map((a) => (a.params as { event: EventObject }).event as RuntimeCommand)
+    .filter((e) => e.type.startsWith('runtime.'));
+}
+
+/** The events reported to the invocation (`report` actions) among the returned actions. */
+export function reportsOf(actions: readonly ActionLike[]): ActorEvent[] {
+  return actions.filter((a) => a.type === 'report').map((a) => a.params as ActorEvent);
+}
+
+/** The input of each actor the step started (e.g. what `callModel` will be called with). */
+export function invokedOf(actions: readonly ActionLike[]): Array<{ id: string; src: unknown; input: unknown }> {
+  return actions
+    .filter((a) => a.type === 'xstate.spawnChild')
+    .map((a) => a.params as { id: string; src: unknown; input: unknown });
+}
