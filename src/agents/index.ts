@@ -1,0 +1,5 @@
+export * from './chat-message.js';
+export * from './chat-client.js';
+export * from './errors.js';
+export * from './tool.js';
+export * from './chat-completion-agent.js';
