@@ -1,0 +1,10 @@
+export * from './protocol.js';
+export * from './events.js';
+export * from './errors.js';
+export * from './tool-call-filter.js';
+export { agentMachine, COMPLETE_TASK_TOOL, type AgentActorInput, type AgentContext, type HandoffEdge, type ModelCallInput, type RunToolsInput, type RunToolsOutput, type TurnState } from './agent-machine.js';
+export { createAgentActor, type AgentActorHooks } from './agent-actor.js';
+export { startExecutorMachine, type StartMessage, type StartExecutorInput } from './start-executor.js';
+export { endExecutorMachine, addAgentUsage, type EndExecutorContext } from './end-executor.js';
+export { sequencerMachine, type SequencerInput } from './sequencer.js';
+export { collectorMachine, type CollectorInput } from './collector.js';

@@ -1,0 +1,47 @@
+/**
+ * The start executor: receives the (already transformed) task, broadcasts it to every
+ * participant — so every agent has it before anyone speaks — then asks the first speaker(s) to
+ * speak.
+ */
+import { enqueueActions, setup } from 'xstate';
+import type { ChatMessage } from '../agents/chat-message.js';
+import { publishCommand, sendCommand, type AgentIdLike, type MessageEvent, type TopicIdLike } from '../runtime/index.js';
+import { conversation, turnRequest } from './protocol.js';
+
+export type StartMessage = {
+  type: 'start';
+  messages: ChatMessage[];
+  /** Who speaks first; defaults to the executor's configured first speakers. */
+  firstSpeakers?: AgentIdLike[];
+};
+
+export interface StartExecutorInput {
+  topic: TopicIdLike;
+  firstSpeakers: AgentIdLike[];
+}
+
+export const startExecutorMachine = setup({
+  types: {
+    context: {} as StartExecutorInput & { started: boolean },
+    input: {} as StartExecutorInput,
+    events: {} as MessageEvent<StartMessage>,
+  },
+  actions: {
+    broadcastTaskAndAskFirstSpeakers: enqueueActions(({ context, event, enqueue }) => {
+      const { messages, firstSpeakers } = event.message;
+      if (messages.length > 0) enqueue.emit(publishCommand(conversation(messages), context.topic));
+      for (const speaker of firstSpeakers ?? context.firstSpeakers) enqueue.emit(sendCommand(turnRequest(), speaker));
+      enqueue.assign({ started: true });
+    }),
+  },
+}).createMachine({
+  id: 'start',
+  context: ({ input }) => ({ ...input, started: false }),
+  initial: 'ready',
+  states: {
+    ready: {
+      on: { start: { target: 'started', actions: 'broadcastTaskAndAskFirstSpeakers' } },
+    },
+    started: {},
+  },
+});

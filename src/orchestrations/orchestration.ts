@@ -1,0 +1,167 @@
+/**
+ * What every orchestration shares: validation of members and options, `invoke` (a namespace per
+ * invocation, the start and end executors, one agent actor per member), output transforms and
+ * callbacks. Each orchestration adds its coordinator and says who speaks first.
+ */
+import type { z } from 'zod';
+import { fromPromise } from 'xstate';
+import type { ChatClient } from '../agents/chat-client.js';
+import type { ChatMessage } from '../agents/chat-message.js';
+import type { ChatCompletionAgent } from '../agents/chat-completion-agent.js';
+import { createAgentActor } from '../actors/agent-actor.js';
+import type { AgentActorInput } from '../actors/agent-machine.js';
+import { endExecutorMachine, type OrchestrationOutput } from '../actors/end-executor.js';
+import { startExecutorMachine, type StartMessage } from '../actors/start-executor.js';
+import type { ActorEvent } from '../actors/events.js';
+import { sanitizeName, type AgentIdLike, type AgentRuntime } from '../runtime/index.js';
+import { OrchestrationConfigError } from './errors.js';
+import { Invocation } from './invocation.js';
+import type { OrchestrationResult } from './result.js';
+import { extractStructuredOutput } from './structured-output.js';
+import { taskMessages } from './task.js';
+
+export type { OrchestrationOutput };
+
+/** Options every orchestration accepts. */
+export interface OrchestrationOptions<TOut = OrchestrationOutput, TIn = unknown> {
+  members: readonly ChatCompletionAgent[];
+  /** Turns the task into the first messages (required when the task is not a string/ChatMessage). */
+  inputTransform?: (task: TIn) => ChatMessage[] | Promise<ChatMessage[]>;
+  /** Maps the default output to your type. */
+  outputTransform?: (output: OrchestrationOutput) => TOut | Promise<TOut>;
+  /** Asks a model for the output as JSON matching this schema (structured output), validated. */
+  outputSchema?: z.ZodType<TOut>;
+  /** The model `outputSchema` uses; default: the first member's client. */
+  outputClient?: ChatClient;
+  /** Called with each agent's final reply of a turn. */
+  agentResponseCallback?: (response: Extract<ActorEvent, { type: 'agent_response' }>) => void | Promise<void>;
+  /** Called with each streamed text delta; setting it makes agents stream. */
+  streamingAgentResponseCallback?: (delta: Extract<ActorEvent, { type: 'agent_response_delta' }>) => void;
+  /** Model calls an agent may make in one turn before it fails (default 10). */
+  maxToolIterations?: number;
+}
+
+export interface InvokeOptions {
+  /** Aborting it cancels the invocation. */
+  signal?: AbortSignal;
+  /** Cancels the invocation if it has not finished by then. */
+  timeoutMs?: number;
+}
+
+/** A member as one invocation sees it. */
+export interface MemberBinding {
+  readonly agent: ChatCompletionAgent;
+  readonly name: string;
+  /** Unique, sanitised: the agent type suffix. */
+  readonly slug: string;
+  readonly id: AgentIdLike;
+}
+
+export interface Wiring {
+  /** Who the start executor asks to speak once the task is broadcast. */
+  firstSpeakers: AgentIdLike[];
+}
+
+export abstract class Orchestration<TOut = OrchestrationOutput, TIn = unknown> {
+  readonly members: readonly ChatCompletionAgent[];
+  protected readonly options: OrchestrationOptions<TOut, TIn>;
+
+  protected constructor(protected readonly kind: string, options: OrchestrationOptions<TOut, TIn>) {
+    if (!options || !Array.isArray(options.members) || options.members.length === 0) {
+      throw new OrchestrationConfigError(`${kind}: "members" must be a non-empty array of agents.`);
+    }
+    const seen = new Set<string>();
+    for (const [i, member] of options.members.entries()) {
+      if (!member || typeof member.name !== 'string' || !member.client) {
+        throw new OrchestrationConfigError(`${kind}: members[${i}] is not an agent (expected a ChatCompletionAgent).`);
+      }
+      if (seen.has(member.name)) throw new OrchestrationConfigError(`${kind}: two members are named "${member.name}"; member names must be unique.`);
+      seen.add(member.name);
+    }
+    if (options.outputSchema && options.outputTransform) {
+      throw new OrchestrationConfigError(`${kind}: give "outputSchema" or "outputTransform", not both.`);
+    }
+    if (options.maxToolIterations !== undefined && !(Number.isInteger(options.maxToolIterations) && options.maxToolIterations >= 1)) {
+      throw new OrchestrationConfigError(`${kind}: "maxToolIterations" must be an integer >= 1, got ${options.maxToolIterations}.`);
+    }
+    this.members = options.members;
+    this.options = options;
+  }
+
+  /**
+   * Starts a run on `runtime` and returns its handle at once.
+   *
+   * @example
+   * runtime.start();
+   * const result = await orchestration.invoke('Summarise this ticket', runtime, { timeoutMs: 60_000 });
+   * const output = await result.get();
+   */
+  async invoke(task: TIn, runtime: AgentRuntime, options: InvokeOptions = {}): Promise<OrchestrationResult<TOut>> {
+    const messages = this.options.inputTransform ? await this.options.inputTransform(task) : taskMessages(task);
+    const invocation = new Invocation<TOut>(runtime, {
+      signal: options.signal,
+      timeoutMs: options.timeoutMs,
+      onEvent: (event) => this.onEvent(event),
+    });
+    const members = this.bind(invocation);
+    for (const member of members) {
+      invocation.register(member.slug, () => ({
+        logic: createAgentActor(member.agent, { report: invocation.report, stream: Boolean(this.options.streamingAgentResponseCallback) }),
+        input: this.agentInput(member, invocation),
+      }), { subscribe: true, agentName: member.name });
+    }
+    const end = invocation.register('end', () => ({ logic: this.endExecutor(invocation), input: {} }), { subscribe: true });
+    const { firstSpeakers } = this.wire(invocation, members, end);
+    const start = invocation.register('start', () => ({ logic: startExecutorMachine, input: { topic: invocation.topic, firstSpeakers } }));
+    const startMessage: StartMessage = { type: 'start', messages };
+    invocation.send(startMessage, start);
+    return invocation.result;
+  }
+
+  /** Registers the orchestration's own actors (coordinator, gateway) and names the first speakers. */
+  protected abstract wire(invocation: Invocation<TOut>, members: MemberBinding[], end: AgentIdLike): Wiring;
+
+  /** The agent actor's input for `member`; orchestrations extend it (handoffs, filters…). */
+  protected agentInput(member: MemberBinding, invocation: Invocation<TOut>): AgentActorInput {
+    return {
+      agent: member.name,
+      instructions: member.agent.instructions,
+      topic: invocation.topic,
+      tools: member.agent.tools.map((t) => t.definition),
+      maxToolIterations: this.options.maxToolIterations,
+    };
+  }
+
+  /** Applies the output transform or structured output; the default output otherwise. */
+  protected finalize(output: OrchestrationOutput, signal: AbortSignal): Promise<TOut> | TOut {
+    const { outputSchema, outputTransform } = this.options;
+    if (outputSchema) return extractStructuredOutput(outputSchema, this.options.outputClient ?? this.members[0].client, output, signal);
+    if (outputTransform) return outputTransform(output);
+    return output as unknown as TOut;
+  }
+
+  private endExecutor(invocation: Invocation<TOut>) {
+    return endExecutorMachine.provide({
+      actors: { finalize: fromPromise<unknown, OrchestrationOutput>(async ({ input, signal }) => this.finalize(input, signal)) },
+      actions: {
+        settle: (_, output) => invocation.resolve(output as TOut),
+        settleFailure: (_, error) => invocation.fail(error),
+      },
+    });
+  }
+
+  private bind(invocation: Invocation<TOut>): MemberBinding[] {
+    const used = new Set(['end', 'start', 'coordinator', 'gateway']);
+    return this.members.map((agent, i) => {
+      let slug = sanitizeName(agent.name);
+      if (used.has(slug)) slug = `${slug}_${i}`;
+      used.add(slug);
+      return { agent, name: agent.name, slug, id: invocation.idFor(slug) };
+    });
+  }
+
+  private onEvent(event: ActorEvent): void | Promise<void> {
+    if (event.type === 'agent_response') return this.options.agentResponseCallback?.(event);
+    if (event.type === 'agent_response_delta') return this.options.streamingAgentResponseCallback?.(event);
+  }
+}

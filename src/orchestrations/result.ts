@@ -1,0 +1,118 @@
+import type { ChatMessage } from '../agents/chat-message.js';
+import type { ActorEvent } from '../actors/events.js';
+import { EventStream } from './event-stream.js';
+import { InvocationStateError, OrchestrationTimeoutError } from './errors.js';
+
+/** Every event an invocation streams, tagged with its id. */
+export type OrchestrationEvent<TOut = unknown> =
+  | (ActorEvent & { invocationId: string })
+  | { type: 'completed'; invocationId: string; output: TOut }
+  | { type: 'failed'; invocationId: string; error: unknown };
+
+export type InvocationStatus = 'running' | 'completed' | 'failed' | 'cancelled';
+
+/** What the invocation gives its result handle to act with. */
+export interface ResultControl {
+  cancel(): void;
+  respond(requestId: string, reply: string | ChatMessage | null): void;
+  decide(requestId: string, approved: boolean, reason?: string): void;
+}
+
+/**
+ * The handle `invoke` returns: await the output, stream events, answer humans, cancel.
+ *
+ * @example
+ * const result = await orchestration.invoke('Where is order 42?', runtime);
+ * for await (const event of result.events) if (event.type === 'human_input_requested') result.respond(event.requestId, 'yes');
+ * const output = await result.get(30_000);
+ */
+export class OrchestrationResult<TOut> {
+  /** Streams events from the start of the invocation; every loop replays them from the first. */
+  readonly events: AsyncIterable<OrchestrationEvent<TOut>>;
+  private readonly stream: EventStream<OrchestrationEvent<TOut>>;
+  private readonly settled: Promise<TOut>;
+  private resolveSettled!: (value: TOut) => void;
+  private rejectSettled!: (error: unknown) => void;
+  private state: InvocationStatus = 'running';
+
+  constructor(readonly invocationId: string, private readonly control: ResultControl) {
+    this.stream = new EventStream();
+    this.events = this.stream;
+    this.settled = new Promise<TOut>((resolve, reject) => {
+      this.resolveSettled = resolve;
+      this.rejectSettled = reject;
+    });
+    // A failure nobody awaits must not crash the process as an unhandled rejection.
+    this.settled.catch(() => {});
+  }
+
+  get status(): InvocationStatus {
+    return this.state;
+  }
+
+  /**
+   * The output. With `timeoutMs`, rejects with an {@link OrchestrationTimeoutError} if it takes
+   * longer — without cancelling; call `get` again to keep waiting.
+   */
+  get(timeoutMs?: number): Promise<TOut> {
+    if (timeoutMs === undefined || this.state !== 'running') return this.settled;
+    if (!(timeoutMs >= 0)) return Promise.reject(new RangeError(`get(timeoutMs): expected a number >= 0, got ${timeoutMs}.`));
+    return new Promise<TOut>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new OrchestrationTimeoutError(`get(${timeoutMs}): invocation ${this.invocationId} did not finish in ${timeoutMs} ms; it is still running.`)), timeoutMs);
+      this.settled.then(resolve, reject).finally(() => clearTimeout(timer));
+    });
+  }
+
+  /** Stops new work and aborts in-flight model calls; `get()` then rejects as cancelled. */
+  cancel(): void {
+    if (this.state !== 'running') throw new InvocationStateError(`cancel(): invocation ${this.invocationId} has already ${this.state === 'completed' ? 'completed' : this.state === 'cancelled' ? 'been cancelled' : 'failed'}.`);
+    this.control.cancel();
+  }
+
+  /** Answers a `human_input_requested` event. `null` or '' ends the conversation. */
+  respond(requestId: string, reply: string | ChatMessage | null): void {
+    this.assertRunning('respond');
+    this.control.respond(requestId, reply);
+  }
+
+  /** Approves a tool call from an `approval_requested` event. */
+  approve(requestId: string): void {
+    this.assertRunning('approve');
+    this.control.decide(requestId, true);
+  }
+
+  /** Rejects a tool call from an `approval_requested` event; the model is told, with the reason. */
+  reject(requestId: string, reason?: string): void {
+    this.assertRunning('reject');
+    this.control.decide(requestId, false, reason);
+  }
+
+  /** @internal */
+  _emit(event: OrchestrationEvent<TOut>): void {
+    this.stream.push(event);
+  }
+
+  /** @internal */
+  _resolve(output: TOut): boolean {
+    if (this.state !== 'running') return false;
+    this.state = 'completed';
+    this.stream.push({ type: 'completed', invocationId: this.invocationId, output });
+    this.stream.end();
+    this.resolveSettled(output);
+    return true;
+  }
+
+  /** @internal */
+  _reject(error: unknown, status: 'failed' | 'cancelled' = 'failed'): boolean {
+    if (this.state !== 'running') return false;
+    this.state = status;
+    this.stream.push({ type: 'failed', invocationId: this.invocationId, error });
+    this.stream.end();
+    this.rejectSettled(error);
+    return true;
+  }
+
+  private assertRunning(what: string): void {
+    if (this.state !== 'running') throw new InvocationStateError(`${what}(): invocation ${this.invocationId} is ${this.state}.`);
+  }
+}
