@@ -45,7 +45,7 @@ describe('agent machine (stepped, no runtime)', () => {
     expect(idle.value).toBe('idle');
     const commands = commandsOf(actions);
     expect(commands.map((c) => c.type)).toEqual(['runtime.publish', 'runtime.reply']);
-    const published = commands[0] as { message: AgentResponse; topic: unknown };
+    const published = commands[0] as unknown as { message: AgentResponse; topic: unknown };
     expect(published.topic).toEqual(topic);
     expect(published.message).toMatchObject({ type: 'agent_response', agent: 'Refund', text: 'Done: refunded.', usage });
     expect(reportsOf(actions).map((r) => r.type)).toEqual(['agent_response']);
@@ -79,7 +79,7 @@ describe('agent machine (stepped, no runtime)', () => {
     ]);
     [s, actions] = step(s, reply('All looked up.'));
     expect(s.value).toBe('idle');
-    const response = (commandsOf(actions)[0] as { message: AgentResponse }).message;
+    const response = (commandsOf(actions)[0] as unknown as { message: AgentResponse }).message;
     expect(response.messages).toHaveLength(4);
     expect(response.usage.totalTokens).toBe(30);
   });
@@ -157,7 +157,7 @@ describe('agent machine (stepped, no runtime)', () => {
     ]));
     expect(done.value).toBe('idle');
     expect(invokedOf(actions)).toEqual([]); // handoffs never run as tools
-    const response = (commandsOf(actions)[0] as { message: AgentResponse }).message;
+    const response = (commandsOf(actions)[0] as unknown as { message: AgentResponse }).message;
     expect(response.handoff).toEqual({ target: 'Orders', reason: 'order question', toolCallId: 'h1' });
     const results = response.messages.filter((m) => m.role === 'tool');
     expect(results.map((m) => [m.toolCallId, m.content.split(':')[0]])).toEqual([
