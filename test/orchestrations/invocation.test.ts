@@ -1,0 +1,135 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import {
+  AgentTurnError, ChatClientError, ConcurrentOrchestration, InvocationCancelledError, InvocationStateError,
+  OrchestrationTimeoutError, OutputValidationError, SequentialOrchestration, type InProcessRuntime, type OrchestrationEvent, type OrchestrationOutput,
+} from '../../src/index.js';
+import { agent, collect, scripted, startedRuntime } from './helpers.js';
+
+let runtime: InProcessRuntime;
+afterEach(async () => runtime?.close());
+
+describe('invoke / OrchestrationResult', () => {
+  it('get(50) on a slow run rejects with a timeout error without cancelling; a later get() returns the value', async () => {
+    runtime = startedRuntime();
+    const slow = new SequentialOrchestration({ members: [agent('Slow', scripted([{ text: 'done', delayMs: 300 }]))] });
+    const result = await slow.invoke('go', runtime);
+    const early = await result.get(50).catch((e) => e);
+    expect(early).toBeInstanceOf(OrchestrationTimeoutError);
+    expect(early.code).toBe('timeout');
+    expect(result.status).toBe('running');
+    const output = await result.get();
+    expect(output.messages[0].content).toBe('done');
+  });
+
+  it('cancel() aborts the in-flight model call and get() rejects as cancelled; cancel() after completion is an error', async () => {
+    runtime = startedRuntime();
+    const model = scripted([{ text: 'never', delayMs: 10_000 }]);
+    const orchestration = new SequentialOrchestration({ members: [agent('A', model)] });
+    const result = await orchestration.invoke('go', runtime);
+    while (model.requests.length === 0) await new Promise((r) => setTimeout(r, 5));
+    result.cancel();
+    await expect(result.get()).rejects.toBeInstanceOf(InvocationCancelledError);
+    while (model.requests[0].endedAt === undefined) await new Promise((r) => setTimeout(r, 5));
+    expect(model.requests[0].aborted).toBe(true);
+    expect(result.status).toBe('cancelled');
+    expect(() => result.cancel()).toThrow(InvocationStateError);
+
+    const quick = await new SequentialOrchestration({ members: [agent('B', scripted([{ text: 'hi' }]))] }).invoke('go', runtime);
+    await quick.get();
+    expect(() => quick.cancel()).toThrow(/already completed/);
+  });
+
+  it('an AbortSignal and timeoutMs cancel the run too', async () => {
+    runtime = startedRuntime();
+    const controller = new AbortController();
+    const model = scripted([{ text: 'x', delayMs: 10_000 }, { text: 'y', delayMs: 10_000 }]);
+    const orchestration = new SequentialOrchestration({ members: [agent('A', model)] });
+    const bySignal = await orchestration.invoke('go', runtime, { signal: controller.signal });
+    controller.abort(new Error('user left'));
+    await expect(bySignal.get()).rejects.toBeInstanceOf(InvocationCancelledError);
+    const byTimeout = await orchestration.invoke('go', runtime, { timeoutMs: 30 });
+    await expect(byTimeout.get()).rejects.toBeInstanceOf(OrchestrationTimeoutError);
+  });
+
+  it("a member's failed model call rejects get() with that cause, and the runtime keeps serving other invocations", async () => {
+    runtime = startedRuntime();
+    const failing = new SequentialOrchestration({ members: [agent('Broken', scripted([{ error: { status: 500, message: 'upstream down' } }]))] });
+    const error = await (await failing.invoke('go', runtime)).get().catch((e) => e);
+    expect(error).toBeInstanceOf(AgentTurnError);
+    expect(error.agent).toBe('Broken');
+    expect(error.cause).toBeInstanceOf(ChatClientError);
+    expect(error.cause.status).toBe(500);
+    const healthy = new SequentialOrchestration({ members: [agent('Fine', scripted([{ text: 'ok' }]))] });
+    expect((await (await healthy.invoke('go', runtime)).get()).messages[0].content).toBe('ok');
+  });
+
+  it('100 concurrent invocations on one runtime each get their own output, and leave nothing behind', async () => {
+    runtime = startedRuntime();
+    const echo = (name: string) => agent(name, scripted((request) => ({ text: `${name}<${request.messages.find((m) => m.role === 'user')!.content}>`, delayMs: 1 })));
+    const orchestration = new SequentialOrchestration({ members: [echo('A'), echo('B')] });
+    const results = await Promise.all(Array.from({ length: 100 }, (_, i) => orchestration.invoke(`task ${i}`, runtime)));
+    const outputs = await Promise.all(results.map((r) => r.get()));
+    outputs.forEach((output, i) => expect(output.messages[0].content).toBe(`B<task ${i}>`));
+    await runtime.stopWhenIdle();
+    expect(runtime.stats).toEqual({ actors: 0, factories: 0, subscriptions: 0, queued: 0, busy: 0 });
+  });
+
+  it('events: agent_response per member, then completed; usage adds up per agent and overall', async () => {
+    runtime = startedRuntime();
+    const usage = (n: number) => ({ inputTokens: n, outputTokens: 1, totalTokens: n + 1 });
+    const responses: string[] = [];
+    const orchestration = new ConcurrentOrchestration({
+      members: [agent('A', scripted([{ text: 'a', usage: usage(10) }])), agent('B', scripted([{ text: 'b', usage: usage(20) }]))],
+      agentResponseCallback: (e) => void responses.push(e.agent),
+    });
+    const result = await orchestration.invoke('q', runtime);
+    const events = await collect(result.events);
+    const kinds = events.map((e) => (e.type === 'agent_response' ? `${e.type}:${e.agent}` : e.type));
+    expect(kinds.slice(0, 2).sort()).toEqual(['agent_response:A', 'agent_response:B']);
+    expect(kinds.at(-1)).toBe('completed');
+    expect(events.every((e) => e.invocationId === result.invocationId)).toBe(true);
+    expect(responses.sort()).toEqual(['A', 'B']);
+    const output = (events.at(-1) as Extract<OrchestrationEvent<OrchestrationOutput>, { type: 'completed' }>).output;
+    expect(output.usage.byAgent).toEqual({ A: usage(10), B: usage(20) });
+    expect(output.usage.total).toEqual({ inputTokens: 30, outputTokens: 2, totalTokens: 32 });
+    // A second loop replays the same events; breaking out early does not cancel anything.
+    for await (const e of result.events) { expect(e.type).toBe(events[0].type); break; }
+    expect(result.status).toBe('completed');
+  });
+
+  it('streams deltas only when a streaming callback is set', async () => {
+    runtime = startedRuntime();
+    const model = scripted([{ text: 'Hello there, friend' }]);
+    const deltas: string[] = [];
+    const orchestration = new SequentialOrchestration({ members: [agent('A', model)], streamingAgentResponseCallback: (d) => void deltas.push(d.delta) });
+    const output = await (await orchestration.invoke('hi', runtime)).get();
+    expect(model.requests[0].streamed).toBe(true);
+    expect(deltas.join('')).toBe('Hello there, friend');
+    expect(output.messages[0].content).toBe('Hello there, friend');
+  });
+
+  it('outputSchema returns a parsed, typed object through structured output', async () => {
+    runtime = startedRuntime();
+    const extractor = scripted([{ text: JSON.stringify({ sentiment: 'positive', score: 0.9 }) }]);
+    const schema = z.object({ sentiment: z.enum(['positive', 'negative']), score: z.number() });
+    const orchestration = new SequentialOrchestration({ members: [agent('A', scripted([{ text: 'I love it' }]))], outputSchema: schema, outputClient: extractor });
+    const output = await (await orchestration.invoke('review this', runtime)).get();
+    expect(output).toEqual({ sentiment: 'positive', score: 0.9 });
+    const request = extractor.requests[0];
+    expect(request.responseFormat?.schema).toMatchObject({ type: 'object', properties: { sentiment: { enum: ['positive', 'negative'] } } });
+    expect(request.messages.at(-1)!.content).toContain('I love it');
+  });
+
+  it('outputSchema: an answer that does not match fails with OutputValidationError naming the field', async () => {
+    runtime = startedRuntime();
+    const orchestration = new SequentialOrchestration({
+      members: [agent('A', scripted([{ text: 'x' }]))],
+      outputSchema: z.object({ score: z.number() }),
+      outputClient: scripted([{ text: '{"score":"high"}' }]),
+    });
+    const error = await (await orchestration.invoke('q', runtime)).get().catch((e) => e);
+    expect(error).toBeInstanceOf(OutputValidationError);
+    expect(error.message).toContain('score');
+  });
+});
