@@ -1,0 +1,100 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { SequentialOrchestration, TurnLimitError, tool, type InProcessRuntime } from '../../src/index.js';
+import { agent, collect, scripted, startedRuntime } from '../orchestrations/helpers.js';
+
+let runtime: InProcessRuntime;
+afterEach(async () => runtime?.close());
+
+const lookup = tool({
+  name: 'lookup_order',
+  description: 'Find an order',
+  parameters: z.object({ id: z.number().int() }),
+  execute: ({ id }) => ({ id, status: 'shipped' }),
+});
+const explode = tool({ name: 'explode', description: 'Always fails', parameters: z.object({}), execute: () => { throw new Error('kaboom'); } });
+
+describe('agent actor on the runtime, with real tools', () => {
+  it('turns every tool-call mistake into a tool result the model sees next, never a crash', async () => {
+    runtime = startedRuntime();
+    const model = scripted([
+      {
+        toolCalls: [
+          { id: 'ok', name: 'lookup_order', arguments: { id: 7 } },
+          { id: 'json', name: 'lookup_order', arguments: '{"id": 7' },
+          { id: 'schema', name: 'lookup_order', arguments: { id: 'seven' } },
+          { id: 'unknown', name: 'cancel_order', arguments: {} },
+          { id: 'throws', name: 'explode', arguments: {} },
+        ],
+      },
+      { text: 'Order 7 has shipped.' },
+    ]);
+    const orchestration = new SequentialOrchestration({ members: [agent('Support', model, { tools: [lookup, explode] })] });
+    const result = await orchestration.invoke('Where is order 7?', runtime);
+    const output = await result.get();
+    expect(output.messages[0].content).toBe('Order 7 has shipped.');
+    const toolResults = model.requests[1].messages.filter((m) => m.role === 'tool');
+    const byId = Object.fromEntries(toolResults.map((m) => [m.toolCallId, m.content]));
+    expect(JSON.parse(byId.ok)).toEqual({ id: 7, status: 'shipped' });
+    expect(byId.json).toMatch(/^Error: .*not valid JSON/);
+    expect(byId.schema).toMatch(/^Error: .*id/);
+    expect(byId.unknown).toMatch(/^Error: unknown tool "cancel_order"/);
+    expect(byId.throws).toMatch(/^Error: .*kaboom/);
+    const events = await collect(result.events);
+    expect(events.filter((e) => e.type === 'tool_call')).toHaveLength(5);
+    expect(events.filter((e) => e.type === 'tool_result' && e.isError)).toHaveLength(4);
+    model.assertComplete();
+  });
+
+  it('a tool that needs approval runs only after result.approve(); result.reject() tells the model', async () => {
+    runtime = startedRuntime();
+    let refunds = 0;
+    const refund = tool({
+      name: 'process_refund', description: 'Refund an order', parameters: z.object({ id: z.number() }),
+      needsApproval: ({ id }) => id > 100,
+      execute: ({ id }) => { refunds++; return `refunded ${id}`; },
+    });
+    const model = scripted([
+      { toolCalls: [{ id: 'small', name: 'process_refund', arguments: { id: 5 } }, { id: 'big', name: 'process_refund', arguments: { id: 500 } }] },
+      { text: 'Refunded 5; 500 needs a manager.' },
+    ]);
+    const orchestration = new SequentialOrchestration({ members: [agent('Refunds', model, { tools: [refund] })] });
+    const result = await orchestration.invoke('refund 5 and 500', runtime);
+    let requestId = '';
+    for await (const event of result.events) {
+      if (event.type === 'approval_requested') {
+        requestId = event.requestId;
+        expect(event.toolCall.id).toBe('big');
+        expect(refunds).toBe(1); // the small one ran, the big one waits
+        break;
+      }
+    }
+    expect(() => result.approve('nope')).toThrow(/no open approval request "nope"/);
+    result.reject(requestId, 'over the limit');
+    const output = await result.get();
+    expect(output.messages[0].content).toContain('manager');
+    expect(refunds).toBe(1);
+    const rejected = model.requests[1].messages.find((m) => m.toolCallId === 'big')!;
+    expect(rejected.content).toContain('Rejected by the user: over the limit');
+  });
+
+  it('an approved call runs and its result reaches the model', async () => {
+    runtime = startedRuntime();
+    const guarded = tool({ name: 'wipe', description: 'dangerous', parameters: z.object({}), needsApproval: true, execute: () => 'wiped' });
+    const model = scripted([{ toolCalls: [{ id: 'w', name: 'wipe', arguments: {} }] }, { text: 'Done.' }]);
+    const result = await new SequentialOrchestration({ members: [agent('Ops', model, { tools: [guarded] })] }).invoke('wipe it', runtime);
+    for await (const event of result.events) if (event.type === 'approval_requested') { result.approve(event.requestId); break; }
+    await result.get();
+    expect(model.requests[1].messages.find((m) => m.toolCallId === 'w')!.content).toBe('wiped');
+  });
+
+  it('fails the invocation with TurnLimitError when the model never stops calling tools', async () => {
+    runtime = startedRuntime();
+    const model = scripted(() => ({ toolCalls: [{ name: 'lookup_order', arguments: { id: 1 } }] }));
+    const orchestration = new SequentialOrchestration({ members: [agent('Loop', model, { tools: [lookup] })], maxToolIterations: 3 });
+    const error = await (await orchestration.invoke('go', runtime)).get().catch((e) => e);
+    expect(error).toBeInstanceOf(TurnLimitError);
+    expect(error.message).toContain('"Loop"');
+    expect(model.requests).toHaveLength(3);
+  });
+});
