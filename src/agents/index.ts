@@ -3,3 +3,4 @@ export * from './chat-client.js';
 export * from './errors.js';
 export * from './tool.js';
 export * from './chat-completion-agent.js';
+export * from './openai-chat-client.js';
