@@ -51,6 +51,10 @@ interface Hosted {
   busy: boolean;
   reply: Reply | undefined;
   gone: boolean;
+  /** A pump is queued (see `schedulePump`). */
+  pumpScheduled: boolean;
+  /** True during `ref.start()`: a failure there is reported by whoever created the actor. */
+  starting: boolean;
 }
 
 const RESOLVED: Promise<void> = Promise.resolve();
@@ -87,13 +91,15 @@ export class InProcessRuntime implements AgentRuntime, AsyncDisposable {
   private readonly byTopicType = new Map<string, Subscription[]>();
   private readonly otherSubscriptions: Subscription[] = [];
   private readonly errorListeners = new Set<(event: RuntimeErrorEvent) => void>();
-  private readonly idleWaiters: Array<() => void> = [];
+  private readonly idleWaiters: Array<{ resolve(): void; reject(error: unknown): void }> = [];
   private readonly interventions: InterventionHandler[];
   private readonly deliverToSelfDefault: boolean;
   private readonly root: AnyActorRef;
   private queue: Delivery[] = [];
   private head = 0;
   private busyCount = 0;
+  /** Deliveries waiting in actor mailboxes (dispatched, not yet handed to the actor). */
+  private mailboxed = 0;
   private pendingAsync = 0;
   private running = false;
   private scheduled = false;
@@ -187,52 +193,64 @@ export class InProcessRuntime implements AgentRuntime, AsyncDisposable {
       this.routePublish(message, topic, options.sender, deliverToSelf);
       return RESOLVED;
     }
+    // Pending until the outcome is routed, so `stopWhenIdle` cannot resolve in between.
+    this.pendingAsync++;
     return this.intervene(message, (h, m) => h.onPublish?.(m, { sender: options.sender, topic })).then((result) => {
       if (result === DROP) {
         this.report({ error: new MessageDroppedError(`An intervention handler dropped "${message.type}" published on "${topic.type}".`), sender: options.sender, topic, message });
       } else {
         this.routePublish(result as Message, topic, options.sender, deliverToSelf);
       }
-    });
+    }).finally(this.settleAsync);
   }
 
   sendMessage<R = unknown>(message: Message, recipient: AgentIdLike, options: SendOptions = {}): Promise<R> {
     return new Promise<R>((resolve, reject) => {
+      let to: AgentId;
       try {
         this.assertOpen();
         this.assertMessage(message);
-        AgentId.from(recipient);
+        to = AgentId.from(recipient);
       } catch (error) {
         reject(error);
         return;
       }
       const { signal, sender } = options;
       if (signal?.aborted) {
-        reject(new AbortedError(`sendMessage "${message.type}" to "${agentIdKey(recipient)}" was aborted.`, { cause: signal.reason }));
+        reject(new AbortedError(`sendMessage "${message.type}" to "${agentIdKey(to)}" was aborted.`, { cause: signal.reason }));
         return;
       }
       const rpc: Rpc = { resolve: resolve as (v: unknown) => void, reject, settled: false };
       if (signal) {
-        const onAbort = () => this.settleRpc(rpc, { ok: false, error: new AbortedError(`sendMessage "${message.type}" to "${agentIdKey(recipient)}" was aborted.`, { cause: signal.reason }) });
+        const onAbort = () => this.settleRpc(rpc, { ok: false, error: new AbortedError(`sendMessage "${message.type}" to "${agentIdKey(to)}" was aborted.`, { cause: signal.reason }) });
         signal.addEventListener('abort', onAbort, { once: true });
         rpc.detach = () => signal.removeEventListener('abort', onAbort);
       }
-      const enqueue = (m: Message) => {
-        this.enqueue({ env: { id: nanoid(), message: m, sender, rpc }, recipient });
-      };
-      if (this.interventions.length === 0) {
-        enqueue(message);
-        return;
-      }
-      this.intervene(message, (h, m) => h.onSend?.(m, { sender, recipient })).then((result) => {
-        if (result === DROP) {
-          this.settleRpc(rpc, { ok: false, error: new MessageDroppedError(`An intervention handler dropped "${message.type}" sent to "${agentIdKey(recipient)}".`) });
-        } else {
-          enqueue(result as Message);
-        }
-      }, (error) => this.settleRpc(rpc, { ok: false, error }));
+      this.routeSend(message, to, sender, rpc);
     });
   }
+
+  /**
+   * Routes a direct message. With `rpc` the caller waits for the reply and every failure settles
+   * it; without (an actor's `sendCommand`), failures go to the error channel.
+   */
+  private routeSend(message: Message, recipient: AgentIdLike, sender: AgentIdLike | undefined, rpc: Rpc | undefined): void {
+    if (this.interventions.length === 0) {
+      this.enqueue({ env: { id: nanoid(), message, sender, rpc }, recipient });
+      return;
+    }
+    const failed = (error: unknown) => (rpc ? this.settleRpc(rpc, { ok: false, error }) : this.report({ error, agent: recipient, sender, message }));
+    this.pendingAsync++;
+    this.intervene(message, (h, m) => h.onSend?.(m, { sender, recipient })).then((result) => {
+      if (result === DROP) failed(new MessageDroppedError(`An intervention handler dropped "${message.type}" sent to "${agentIdKey(recipient)}".`));
+      else this.enqueue({ env: { id: nanoid(), message: result as Message, sender, rpc }, recipient });
+    }, failed).finally(this.settleAsync);
+  }
+
+  private readonly settleAsync = (): void => {
+    this.pendingAsync--;
+    this.checkIdle();
+  };
 
   // ---- lifecycle -------------------------------------------------------------------------
 
@@ -258,13 +276,14 @@ export class InProcessRuntime implements AgentRuntime, AsyncDisposable {
       this.running = false;
       return RESOLVED;
     }
-    if (!this.running && this.queuedCount() > 0 && this.busyCount === 0 && this.pendingAsync === 0) {
-      return Promise.reject(new RuntimeStateError(`stopWhenIdle: ${this.queuedCount()} message(s) are queued but the runtime is not started; call start() or processNext().`));
-    }
-    return new Promise<void>((resolve) => {
-      this.idleWaiters.push(() => {
-        this.running = false;
-        resolve();
+    if (this.isStalled()) return Promise.reject(this.stalledError());
+    return new Promise<void>((resolve, reject) => {
+      this.idleWaiters.push({
+        resolve: () => {
+          this.running = false;
+          resolve();
+        },
+        reject,
       });
       this.checkIdle();
     });
@@ -302,9 +321,12 @@ export class InProcessRuntime implements AgentRuntime, AsyncDisposable {
     return this.actors.get(agentIdKey(id))?.ref;
   }
 
-  /** Counts, for leak checks and monitoring. */
+  /**
+   * Counts, for leak checks and monitoring. `queued` counts every message not yet handed to its
+   * actor (in the runtime's queue or waiting in a busy actor's mailbox).
+   */
   get stats(): { actors: number; factories: number; subscriptions: number; queued: number; busy: number } {
-    return { actors: this.actors.size, factories: this.factories.size, subscriptions: this.subscriptions.size, queued: this.queuedCount(), busy: this.busyCount };
+    return { actors: this.actors.size, factories: this.factories.size, subscriptions: this.subscriptions.size, queued: this.queuedCount() + this.mailboxed, busy: this.busyCount };
   }
 
   // ---- persistence -----------------------------------------------------------------------
@@ -333,7 +355,9 @@ export class InProcessRuntime implements AgentRuntime, AsyncDisposable {
     for (const { id, snapshot } of state.actors) {
       const existing = this.actors.get(agentIdKey(id));
       if (existing) this.retire(existing, new MessageDroppedError(`Actor "${agentIdKey(id)}" was replaced by loadState.`), true);
-      this.host(AgentId.from(id), snapshot as Snapshot<unknown>);
+      const h = this.host(AgentId.from(id), snapshot as Snapshot<unknown>);
+      const restored = h.ref.getSnapshot() as Snapshot<unknown> & { error?: unknown };
+      if (restored.status === 'error') this.report({ error: restored.error, agent: h.id });
     }
     for (const q of state.queue) {
       this.enqueue({ env: { id: nanoid(), message: q.message, sender: q.sender, topic: q.topic }, recipient: q.recipient });
@@ -343,6 +367,7 @@ export class InProcessRuntime implements AgentRuntime, AsyncDisposable {
   // ---- internals: routing ----------------------------------------------------------------
 
   private routePublish(message: Message, topic: TopicIdLike, sender: AgentIdLike | undefined, deliverToSelf: boolean): void {
+    if (this.closed) return; // an intervention finished after close(): nothing is left to deliver to
     const env: Envelope = { id: nanoid(), message, sender, topic };
     const direct = this.byTopicType.get(topic.type);
     const candidates = this.otherSubscriptions.length === 0 ? direct ?? [] : [...(direct ?? []), ...this.otherSubscriptions];
@@ -363,6 +388,10 @@ export class InProcessRuntime implements AgentRuntime, AsyncDisposable {
   }
 
   private enqueue(d: Delivery): void {
+    if (this.closed) {
+      this.fail(d, new RuntimeStateError('The runtime was closed.'));
+      return;
+    }
     this.queue.push(d);
     this.schedule();
   }
@@ -414,6 +443,7 @@ export class InProcessRuntime implements AgentRuntime, AsyncDisposable {
     const h = this.actors.get(key) ?? this.create(d);
     if (!h) return;
     h.mailbox.push(d);
+    this.mailboxed++;
     this.pump(h);
   }
 
@@ -423,12 +453,20 @@ export class InProcessRuntime implements AgentRuntime, AsyncDisposable {
       this.fail(d, new UnknownAgentTypeError(d.recipient.type));
       return undefined;
     }
+    let h: Hosted;
     try {
-      return this.host(AgentId.from(d.recipient));
+      h = this.host(AgentId.from(d.recipient));
     } catch (error) {
       this.fail(d, error);
       return undefined;
     }
+    if (!h.gone) return h;
+    // It failed (or finished) while starting: the message that asked for it cannot be delivered.
+    const snapshot = h.ref.getSnapshot() as Snapshot<unknown> & { error?: unknown };
+    this.fail(d, snapshot.status === 'error'
+      ? snapshot.error
+      : new MessageDroppedError(`Actor "${h.key}" stopped as it started, before "${d.env.message.type}" was delivered.`));
+    return undefined;
   }
 
   /** Creates, wires and starts the actor for `id` (from its factory, optionally at a snapshot). */
@@ -441,7 +479,7 @@ export class InProcessRuntime implements AgentRuntime, AsyncDisposable {
     const input = isLogic(spec) ? { agentId: id.toJSON() } : spec.input;
     const key = agentIdKey(id);
     const ref = createActor(logic, { parent: this.root, id: key, systemId: key, input, snapshot });
-    const h: Hosted = { id, key, ref, mailbox: [], current: null, busy: false, reply: undefined, gone: false };
+    const h: Hosted = { id, key, ref, mailbox: [], current: null, busy: false, reply: undefined, gone: false, pumpScheduled: false, starting: true };
     this.actors.set(key, h);
     let ofType = this.actorsByType.get(id.type);
     if (!ofType) this.actorsByType.set(id.type, (ofType = new Set()));
@@ -453,18 +491,16 @@ export class InProcessRuntime implements AgentRuntime, AsyncDisposable {
       complete: () => this.retire(h, undefined, false),
     });
     ref.start();
+    h.starting = false;
     return h;
   }
 
   /** Hands the actor its next message, one at a time, while it is not busy. */
   private pump(h: Hosted): void {
+    // `h.busy` follows the actor's snapshot (see `onSnapshot`), including when it is busy on its own.
     while (!h.gone && !h.current && !h.busy && h.mailbox.length > 0) {
-      if (isBusy(h.ref.getSnapshot())) {
-        // Busy on its own (a timer fired): wait for it like for any other work.
-        this.setBusy(h, true);
-        return;
-      }
       const d = h.mailbox.shift()!;
+      this.mailboxed--;
       if (d.env.rpc?.settled) continue;
       h.current = d;
       h.reply = undefined;
@@ -473,18 +509,34 @@ export class InProcessRuntime implements AgentRuntime, AsyncDisposable {
       const event: MessageEvent = { type: env.message.type, message: env.message, envelope };
       const source = env.sender ? this.actors.get(agentIdKey(env.sender))?.ref : undefined;
       relayEvent(source, h.ref, event);
-      if (h.gone) return;
-      if (isBusy(h.ref.getSnapshot())) this.setBusy(h, true);
-      else this.finishCurrent(h);
+      // The actor handled it synchronously; `onSnapshot` has set `h.busy` if it is now busy.
+      if (h.gone || h.busy) return;
+      this.finishCurrent(h);
     }
   }
 
   private onSnapshot(h: Hosted, snapshot: Snapshot<unknown>): void {
-    if (!h.busy || h.gone || isBusy(snapshot)) return;
-    this.setBusy(h, false);
+    if (h.gone) return;
+    const busy = isBusy(snapshot);
+    if (busy === h.busy) return;
+    this.setBusy(h, busy);
+    if (busy) return;
     this.finishCurrent(h);
-    this.pump(h);
+    // We are inside the actor's own transition: an event relayed now would only be queued in its
+    // XState mailbox and processed after we looked at its snapshot (and while it may be busy
+    // again, which would drop it). Hand it the next message once this transition is over.
+    if (h.mailbox.length > 0) this.schedulePump(h);
     this.checkIdle();
+  }
+
+  private schedulePump(h: Hosted): void {
+    if (h.pumpScheduled) return;
+    h.pumpScheduled = true;
+    queueMicrotask(() => {
+      h.pumpScheduled = false;
+      this.pump(h);
+      this.checkIdle();
+    });
   }
 
   private setBusy(h: Hosted, busy: boolean): void {
@@ -508,12 +560,13 @@ export class InProcessRuntime implements AgentRuntime, AsyncDisposable {
       return;
     }
     const rpc = d.env.rpc;
+    this.pendingAsync++;
     this.intervene(reply.value, (handler, value) => handler.onResponse?.(value, { sender: h.id, recipient: d.env.sender })).then(
       (value) => this.settleRpc(rpc, value === DROP
         ? { ok: false, error: new MessageDroppedError(`An intervention handler dropped the response of "${h.key}" to "${d.env.message.type}".`) }
         : { ok: true, value }),
       (error) => this.settleRpc(rpc, { ok: false, error }),
-    );
+    ).finally(this.settleAsync);
   }
 
   private onCommand(h: Hosted, command: RuntimeCommand): void {
@@ -523,9 +576,17 @@ export class InProcessRuntime implements AgentRuntime, AsyncDisposable {
           .catch((error) => this.report({ error, agent: h.id, message: command.message }));
         return;
       case 'runtime.send': {
-        const message = command.message;
-        this.sendMessage(message, command.recipient, { sender: h.id })
-          .catch((error) => this.report({ error, agent: command.recipient, sender: h.id, message }));
+        // Fire and forget: the recipient sees `envelope.rpc === false`; failures are reported.
+        const { message, recipient } = command;
+        try {
+          this.assertOpen();
+          this.assertMessage(message);
+          AgentId.from(recipient);
+        } catch (error) {
+          this.report({ error, agent: h.id, message });
+          return;
+        }
+        this.routeSend(message, recipient, h.id, undefined);
         return;
       }
       case 'runtime.reply':
@@ -560,10 +621,19 @@ export class InProcessRuntime implements AgentRuntime, AsyncDisposable {
       if (error === undefined || stop) this.settleRpc(current.env.rpc, error === undefined ? h.reply ?? { ok: true, value: undefined } : { ok: false, error });
       else if (current.env.rpc) this.settleRpc(current.env.rpc, { ok: false, error });
       else this.report({ error, agent: h.id, sender: current.env.sender, topic: current.env.topic, message: current.env.message });
-    } else if (error !== undefined && !stop) {
+    } else if (error !== undefined && !stop && !h.starting) {
       this.report({ error, agent: h.id });
     }
     const waiting = h.mailbox.splice(0);
+    this.mailboxed -= waiting.length;
+    if (error === undefined && !stop && waiting.length > 0) {
+      // It reached a final state with messages waiting: like any later message for this AgentId,
+      // they go to a fresh instance, ahead of what is queued behind them.
+      this.queue.splice(this.head, 0, ...waiting);
+      this.schedule();
+      this.checkIdle();
+      return;
+    }
     for (const d of waiting) {
       const dropped = stop && error instanceof Error ? error
         : error === undefined ? new MessageDroppedError(`Actor "${h.key}" had stopped before "${d.env.message.type}" was delivered.`)
@@ -602,35 +672,46 @@ export class InProcessRuntime implements AgentRuntime, AsyncDisposable {
     }
   }
 
-  /** Runs the intervention handlers in order; counts as pending work for `stopWhenIdle`. */
+  /**
+   * Runs the intervention handlers in order. Callers count it as pending work (`pendingAsync`)
+   * until they have acted on the outcome, so `stopWhenIdle` cannot resolve in between.
+   */
   private async intervene<T>(value: T, call: (handler: InterventionHandler, value: T) => unknown): Promise<T | typeof DROP> {
-    this.pendingAsync++;
-    try {
-      let current: unknown = value;
-      for (const handler of this.interventions) {
-        const result = await call(handler, current as T);
-        if (result === DROP) return DROP;
-        if (result !== undefined) current = result;
-      }
-      return current as T;
-    } finally {
-      this.pendingAsync--;
-      queueMicrotask(() => this.checkIdle());
+    let current: unknown = value;
+    for (const handler of this.interventions) {
+      const result = await call(handler, current as T);
+      if (result === DROP) return DROP;
+      if (result !== undefined) current = result;
     }
+    return current as T;
   }
 
   // ---- internals: idleness ---------------------------------------------------------------
 
   private isIdle(): boolean {
-    return this.queuedCount() === 0 && this.busyCount === 0 && this.pendingAsync === 0;
+    return this.queuedCount() === 0 && this.mailboxed === 0 && this.busyCount === 0 && this.pendingAsync === 0;
+  }
+
+  /** Messages wait in the queue, the runtime is not started, and nothing in flight will change that. */
+  private isStalled(): boolean {
+    return !this.running && this.queuedCount() > 0 && this.mailboxed === 0 && this.busyCount === 0 && this.pendingAsync === 0;
+  }
+
+  private stalledError(): RuntimeStateError {
+    return new RuntimeStateError(`stopWhenIdle: ${this.queuedCount()} message(s) are queued but the runtime is not started; call start() or processNext().`);
   }
 
   private checkIdle(): void {
-    if (this.idleWaiters.length > 0 && this.isIdle()) this.resolveIdleWaiters();
+    if (this.idleWaiters.length === 0 || this.closed) return; // close() resolves them when done
+    if (this.isIdle()) this.resolveIdleWaiters();
+    else if (this.isStalled()) {
+      const error = this.stalledError();
+      for (const waiter of this.idleWaiters.splice(0)) waiter.reject(error);
+    }
   }
 
   private resolveIdleWaiters(): void {
-    for (const resolve of this.idleWaiters.splice(0)) resolve();
+    for (const waiter of this.idleWaiters.splice(0)) waiter.resolve();
   }
 
   private assertOpen(): void {
