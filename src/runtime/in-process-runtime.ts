@@ -33,6 +33,8 @@ interface Envelope {
   readonly sender?: AgentIdLike;
   readonly topic?: TopicIdLike;
   readonly rpc?: Rpc;
+  /** The event actors receive, built once and shared by every recipient of a publish (it is data). */
+  event?: MessageEvent;
 }
 
 interface Delivery {
@@ -102,6 +104,9 @@ export class InProcessRuntime implements AgentRuntime, AsyncDisposable {
   private mailboxed = 0;
   private pendingAsync = 0;
   private running = false;
+  /** Envelope ids: unique per runtime instance (random prefix) and cheap (a counter). */
+  private readonly idPrefix = `${nanoid(10)}-`;
+  private idSeq = 0;
   private scheduled = false;
   private closed = false;
 
@@ -236,14 +241,14 @@ export class InProcessRuntime implements AgentRuntime, AsyncDisposable {
    */
   private routeSend(message: Message, recipient: AgentIdLike, sender: AgentIdLike | undefined, rpc: Rpc | undefined): void {
     if (this.interventions.length === 0) {
-      this.enqueue({ env: { id: nanoid(), message, sender, rpc }, recipient });
+      this.enqueue({ env: { id: this.nextId(), message, sender, rpc }, recipient });
       return;
     }
     const failed = (error: unknown) => (rpc ? this.settleRpc(rpc, { ok: false, error }) : this.report({ error, agent: recipient, sender, message }));
     this.pendingAsync++;
     this.intervene(message, (h, m) => h.onSend?.(m, { sender, recipient })).then((result) => {
       if (result === DROP) failed(new MessageDroppedError(`An intervention handler dropped "${message.type}" sent to "${agentIdKey(recipient)}".`));
-      else this.enqueue({ env: { id: nanoid(), message: result as Message, sender, rpc }, recipient });
+      else this.enqueue({ env: { id: this.nextId(), message: result as Message, sender, rpc }, recipient });
     }, failed).finally(this.settleAsync);
   }
 
@@ -360,7 +365,7 @@ export class InProcessRuntime implements AgentRuntime, AsyncDisposable {
       if (restored.status === 'error') this.report({ error: restored.error, agent: h.id });
     }
     for (const q of state.queue) {
-      this.enqueue({ env: { id: nanoid(), message: q.message, sender: q.sender, topic: q.topic }, recipient: q.recipient });
+      this.enqueue({ env: { id: this.nextId(), message: q.message, sender: q.sender, topic: q.topic }, recipient: q.recipient });
     }
   }
 
@@ -368,7 +373,7 @@ export class InProcessRuntime implements AgentRuntime, AsyncDisposable {
 
   private routePublish(message: Message, topic: TopicIdLike, sender: AgentIdLike | undefined, deliverToSelf: boolean): void {
     if (this.closed) return; // an intervention finished after close(): nothing is left to deliver to
-    const env: Envelope = { id: nanoid(), message, sender, topic };
+    const env: Envelope = { id: this.nextId(), message, sender, topic };
     const direct = this.byTopicType.get(topic.type);
     const candidates = this.otherSubscriptions.length === 0 ? direct ?? [] : [...(direct ?? []), ...this.otherSubscriptions];
     let seen: Set<string> | undefined;
@@ -385,6 +390,10 @@ export class InProcessRuntime implements AgentRuntime, AsyncDisposable {
       this.queue.push({ env, recipient: { type, key: topic.source } });
     }
     this.schedule();
+  }
+
+  private nextId(): string {
+    return this.idPrefix + (++this.idSeq).toString(36);
   }
 
   private enqueue(d: Delivery): void {
@@ -442,6 +451,10 @@ export class InProcessRuntime implements AgentRuntime, AsyncDisposable {
     const key = agentIdKey(d.recipient);
     const h = this.actors.get(key) ?? this.create(d);
     if (!h) return;
+    if (!h.current && !h.busy && h.mailbox.length === 0) {
+      this.deliver(h, d); // the common case: the actor is free, skip its mailbox
+      return;
+    }
     h.mailbox.push(d);
     this.mailboxed++;
     this.pump(h);
@@ -502,17 +515,24 @@ export class InProcessRuntime implements AgentRuntime, AsyncDisposable {
       const d = h.mailbox.shift()!;
       this.mailboxed--;
       if (d.env.rpc?.settled) continue;
-      h.current = d;
-      h.reply = undefined;
-      const env = d.env;
-      const envelope: EnvelopeInfo = { id: env.id, sender: env.sender, topic: env.topic, rpc: env.rpc !== undefined };
-      const event: MessageEvent = { type: env.message.type, message: env.message, envelope };
-      const source = env.sender ? this.actors.get(agentIdKey(env.sender))?.ref : undefined;
-      relayEvent(source, h.ref, event);
-      // The actor handled it synchronously; `onSnapshot` has set `h.busy` if it is now busy.
-      if (h.gone || h.busy) return;
-      this.finishCurrent(h);
+      this.deliver(h, d);
     }
+  }
+
+  /** Hands `d` to the free actor `h` (routed through the actor system, so inspectors see source → target). */
+  private deliver(h: Hosted, d: Delivery): void {
+    h.current = d;
+    h.reply = undefined;
+    const env = d.env;
+    let event = env.event;
+    if (!event) {
+      const envelope: EnvelopeInfo = { id: env.id, sender: env.sender, topic: env.topic, rpc: env.rpc !== undefined };
+      event = env.event = { type: env.message.type, message: env.message, envelope };
+    }
+    const source = env.sender ? this.actors.get(agentIdKey(env.sender))?.ref : undefined;
+    relayEvent(source, h.ref, event);
+    // The actor handled it synchronously; `onSnapshot` has set `h.busy` if it is now busy.
+    if (!h.gone && !h.busy) this.finishCurrent(h);
   }
 
   private onSnapshot(h: Hosted, snapshot: Snapshot<unknown>): void {
