@@ -2,12 +2,12 @@
  * Binds a {@link ChatCompletionAgent} to the pure agent machine: the model call, the tool runner
  * and the `report` action are provided here, so the machine itself stays steppable.
  */
-import { fromPromise } from 'xstate';
+import { assign, fromPromise } from 'xstate';
 import type { ChatCompletionAgent } from '../agents/chat-completion-agent.js';
 import type { ChatResponse, ChatStreamEvent } from '../agents/chat-client.js';
 import { executeToolCall, parseToolArguments, type Tool } from '../agents/tool.js';
 import type { ToolCall } from '../agents/chat-message.js';
-import { agentMachine, type ModelCallInput, type RunToolsInput, type RunToolsOutput } from './agent-machine.js';
+import { agentMachine, hearResponse, type ModelCallInput, type ResponseFilter, type RunToolsInput, type RunToolsOutput } from './agent-machine.js';
 import type { ActorEvent } from './events.js';
 
 export interface AgentActorHooks {
@@ -15,6 +15,8 @@ export interface AgentActorHooks {
   report?: (event: ActorEvent) => void;
   /** Stream the model's answer, reporting `agent_response_delta` events. */
   stream?: boolean;
+  /** A custom tool-call filter: what this agent keeps of other agents' turns. */
+  filter?: ResponseFilter;
 }
 
 /**
@@ -39,6 +41,7 @@ export function createAgentActor(agent: ChatCompletionAgent, hooks: AgentActorHo
     },
     actions: {
       report: (_, event: ActorEvent) => report(event),
+      ...(hooks.filter ? { cacheResponse: assign(({ context, event }) => hearResponse(context, event, hooks.filter!)) } : {}),
     },
   });
 }

@@ -208,6 +208,25 @@ function buildResponse(context: AgentContext, turn: TurnState): AgentResponse {
 
 type DoneEvent<T> = { output: T };
 
+/** Decides what an agent keeps of another agent's turn (see `filterToolCalls`). */
+export type ResponseFilter = (messages: ChatMessage[], info: { mode: ToolCallFilterMode; controlToolCallIds: string[]; from: string; to: string }) => ChatMessage[];
+
+const filterToolCallsByMode: ResponseFilter = (messages, info) => filterToolCalls(messages, info.mode, info.controlToolCallIds);
+
+/**
+ * What the agent's context becomes when it hears another agent's turn, through `filter`. The
+ * machine's `cacheResponse` uses the built-in modes; a factory can provide one on a custom filter.
+ */
+export function hearResponse(context: AgentContext, event: AgentEvent, filter: ResponseFilter): Partial<AgentContext> {
+  const response = (event as MessageEvent<AgentResponse>).message;
+  const heard = filter(response.messages, { mode: context.toolCallFilter, controlToolCallIds: response.controlToolCallIds ?? [], from: response.agent, to: context.agent });
+  if (context.keep === 'all') return { cache: [...context.cache, ...heard] };
+  // latestResponse: keep what users and the system said and the agent's own words; the newest
+  // response replaces every earlier agent's.
+  const keepIt = (m: ChatMessage) => m.role === 'user' || m.role === 'system' || m.name === context.agent;
+  return { cache: [...context.cache.filter(keepIt), ...heard], history: context.history.filter(keepIt) };
+}
+
 /** The `report` action with its event, for use inside `enqueueActions` (typed loosely there). */
 function reportAction(event: ActorEvent): never {
   return { type: 'report', params: event } as never;
@@ -239,15 +258,7 @@ export const agentMachine = setup({
     cacheConversation: assign({
       cache: ({ context, event }) => [...context.cache, ...(event as MessageEvent<ConversationMessage>).message.messages],
     }),
-    cacheResponse: assign(({ context, event }) => {
-      const response = (event as MessageEvent<AgentResponse>).message;
-      const heard = filterToolCalls(response.messages, context.toolCallFilter, response.controlToolCallIds);
-      if (context.keep === 'all') return { cache: [...context.cache, ...heard] };
-      // latestResponse: keep what users and the system said and the agent's own words; the
-      // newest response replaces every earlier agent's.
-      const keepIt = (m: ChatMessage) => m.role === 'user' || m.role === 'system' || m.name === context.agent;
-      return { cache: [...context.cache.filter(keepIt), ...heard], history: context.history.filter(keepIt) };
-    }),
+    cacheResponse: assign(({ context, event }) => hearResponse(context, event, filterToolCallsByMode)),
     startTurn: assign(({ context, event }) => {
       const { message, envelope } = event as MessageEvent<TurnRequest>;
       const heard = message.instruction

@@ -8,3 +8,6 @@ export { startExecutorMachine, type StartMessage, type StartExecutorInput } from
 export { endExecutorMachine, addAgentUsage, type EndExecutorContext } from './end-executor.js';
 export { sequencerMachine, type SequencerInput } from './sequencer.js';
 export { collectorMachine, type CollectorInput } from './collector.js';
+export { hearResponse, type ResponseFilter } from './agent-machine.js';
+export { handoffCoordinatorMachine, type HandoffCoordinatorInput, type HandoffCoordinatorContext, type ResumeWith } from './handoff-coordinator.js';
+export { humanGatewayMachine, userMessage, type HumanGatewayInput, type HumanReply } from './human-gateway.js';

@@ -80,6 +80,14 @@ export const HumanInputResponseSchema = z.object({
 });
 export type HumanInputResponse = z.infer<typeof HumanInputResponseSchema>;
 
+/** From the human gateway to the coordinator: what the user said (`null`: the user ended it). */
+export const UserReplySchema = z.object({
+  type: z.literal('user_reply'),
+  requestId: z.string(),
+  message: ChatMessageSchema.nullable(),
+});
+export type UserReply = z.infer<typeof UserReplySchema>;
+
 /** Directed to the end executor: the orchestration is finished. */
 export const CompletionSchema = z.object({
   type: z.literal('completion'),
@@ -99,7 +107,7 @@ export type Failure = z.infer<typeof FailureSchema>;
 
 export type ProtocolMessage =
   | ConversationMessage | TurnRequest | AgentResponse | ToolApprovalRequest | ToolApprovalDecision
-  | HumanInputRequest | HumanInputResponse | Completion | Failure;
+  | HumanInputRequest | HumanInputResponse | UserReply | Completion | Failure;
 
 export function conversation(messages: ChatMessage[]): ConversationMessage {
   return { type: 'conversation', messages };

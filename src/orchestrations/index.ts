@@ -5,3 +5,5 @@ export { type OrchestrationOutput, type UsageReport } from '../actors/end-execut
 export type { Task } from './task.js';
 export * from './sequential.js';
 export * from './concurrent.js';
+export * from './handoff-graph.js';
+export * from './handoff.js';

@@ -8,7 +8,7 @@ import { fromPromise } from 'xstate';
 import type { ChatClient } from '../agents/chat-client.js';
 import type { ChatMessage } from '../agents/chat-message.js';
 import type { ChatCompletionAgent } from '../agents/chat-completion-agent.js';
-import { createAgentActor } from '../actors/agent-actor.js';
+import { createAgentActor, type AgentActorHooks } from '../actors/agent-actor.js';
 import type { AgentActorInput } from '../actors/agent-machine.js';
 import { endExecutorMachine, type OrchestrationOutput } from '../actors/end-executor.js';
 import { startExecutorMachine, type StartMessage } from '../actors/start-executor.js';
@@ -46,6 +46,12 @@ export interface InvokeOptions {
   signal?: AbortSignal;
   /** Cancels the invocation if it has not finished by then. */
   timeoutMs?: number;
+  /**
+   * Continue a conversation: the previous invocation's output. Its transcript becomes every
+   * agent's history and the start of this output's `conversation`; for handoff, its `lastAgent`
+   * is who `resumeWith` may route the new message to.
+   */
+  continueFrom?: OrchestrationOutput;
 }
 
 /** A member as one invocation sees it. */
@@ -104,14 +110,15 @@ export abstract class Orchestration<TOut = OrchestrationOutput, TIn = unknown> {
       onEvent: (event) => this.onEvent(event),
     });
     const members = this.bind(invocation);
+    const prior = options.continueFrom?.conversation ?? [];
     for (const member of members) {
       invocation.register(member.slug, () => ({
-        logic: createAgentActor(member.agent, { report: invocation.report, stream: Boolean(this.options.streamingAgentResponseCallback) }),
-        input: this.agentInput(member, invocation),
+        logic: createAgentActor(member.agent, this.agentHooks(invocation)),
+        input: { ...this.agentInput(member, invocation), history: this.priorHistory(prior, member) },
       }), { subscribe: true, agentName: member.name });
     }
-    const end = invocation.register('end', () => ({ logic: this.endExecutor(invocation), input: {} }), { subscribe: true });
-    const { firstSpeakers } = this.wire(invocation, members, end);
+    const end = invocation.register('end', () => ({ logic: this.endExecutor(invocation), input: { conversation: prior } }), { subscribe: true });
+    const { firstSpeakers } = this.wire(invocation, members, end, options);
     const start = invocation.register('start', () => ({ logic: startExecutorMachine, input: { topic: invocation.topic, firstSpeakers } }));
     const startMessage: StartMessage = { type: 'start', messages };
     invocation.send(startMessage, start);
@@ -119,7 +126,17 @@ export abstract class Orchestration<TOut = OrchestrationOutput, TIn = unknown> {
   }
 
   /** Registers the orchestration's own actors (coordinator, gateway) and names the first speakers. */
-  protected abstract wire(invocation: Invocation<TOut>, members: MemberBinding[], end: AgentIdLike): Wiring;
+  protected abstract wire(invocation: Invocation<TOut>, members: MemberBinding[], end: AgentIdLike, options: InvokeOptions): Wiring;
+
+  /** Hooks for each agent actor (reporting, streaming; handoff adds a custom filter). */
+  protected agentHooks(invocation: Invocation<TOut>): AgentActorHooks {
+    return { report: invocation.report, stream: Boolean(this.options.streamingAgentResponseCallback) };
+  }
+
+  /** What a member starts with when continuing a conversation. */
+  protected priorHistory(prior: ChatMessage[], _member: MemberBinding): ChatMessage[] {
+    return prior;
+  }
 
   /** The agent actor's input for `member`; orchestrations extend it (handoffs, filters…). */
   protected agentInput(member: MemberBinding, invocation: Invocation<TOut>): AgentActorInput {

@@ -1,0 +1,191 @@
+/**
+ * The handoff coordinator: owns the conversation's routing state (current agent, handoff count,
+ * autonomous turns) — per invocation, never on the orchestration object. After each turn:
+ * a handoff goes to its target; `complete_task` ends; otherwise the termination condition is
+ * checked, then the agent continues on its own (autonomous mode) or the user is asked. The
+ * user's reply goes to the agent `resumeWith` names.
+ */
+import { and, assign, emit, enqueueActions, fromPromise, setup } from 'xstate';
+import type { ChatMessage } from '../agents/chat-message.js';
+import { errorCommand, sendCommand, type AgentIdLike, type MessageEvent } from '../runtime/index.js';
+import { turnRequest, type AgentResponse, type Completion, type ConversationMessage, type HumanInputRequest, type UserReply } from './protocol.js';
+import { finalReply } from './replies.js';
+import type { ActorEvent } from './events.js';
+
+/** Who answers the user's next message. `previous` is an alias of `asker`. */
+export type ResumeWith = 'asker' | 'previous' | 'start';
+
+export interface HandoffCoordinatorInput {
+  members: Record<string, AgentIdLike>;
+  startAgent: string;
+  resumeWith: ResumeWith;
+  gateway: AgentIdLike;
+  end: AgentIdLike;
+  maxHandoffs: number;
+  /** Agents in autonomous mode, with how many times each may continue without the user. */
+  autonomous: Record<string, number>;
+  continuationPrompt: string;
+  /** Whether a termination condition is configured (the provided `checkTermination` runs). */
+  checkTermination: boolean;
+  /** Continuing a conversation: who spoke last, and what was said. */
+  lastAgent?: string | null;
+  conversation?: ChatMessage[];
+}
+
+export interface HandoffCoordinatorContext extends HandoffCoordinatorInput {
+  conversation: ChatMessage[];
+  lastAgent: string | null;
+  lastReply: ChatMessage[];
+  handoffs: number;
+  autonomousTurns: Record<string, number>;
+  userRequests: number;
+}
+
+type CoordinatorEvent = MessageEvent<ConversationMessage> | MessageEvent<AgentResponse> | MessageEvent<UserReply>;
+
+function response(event: CoordinatorEvent): AgentResponse {
+  return (event as MessageEvent<AgentResponse>).message;
+}
+
+function report(event: ActorEvent): never {
+  return { type: 'report', params: event } as never;
+}
+
+function completion(context: HandoffCoordinatorContext, reason: string, messages: ChatMessage[] = context.lastReply): Completion {
+  return { type: 'completion', reason, messages, ...(context.lastAgent ? { lastAgent: context.lastAgent } : {}) };
+}
+
+export const handoffCoordinatorMachine = setup({
+  types: {
+    context: {} as HandoffCoordinatorContext,
+    input: {} as HandoffCoordinatorInput,
+    events: {} as CoordinatorEvent,
+  },
+  actors: {
+    /** Provided by the orchestration: the user's termination condition. */
+    checkTermination: fromPromise<boolean, { conversation: ChatMessage[] }>(async () => false),
+  },
+  actions: {
+    report: (_, _event: ActorEvent) => {},
+    recordConversation: assign({
+      conversation: ({ context, event }) => [...context.conversation, ...(event as MessageEvent<ConversationMessage>).message.messages],
+    }),
+    recordResponse: assign(({ context, event }) => {
+      const r = response(event);
+      return { conversation: [...context.conversation, ...r.messages], lastAgent: r.agent, lastReply: finalReply(r) };
+    }),
+    handOff: enqueueActions(({ context, event, enqueue }) => {
+      const { agent, handoff } = response(event);
+      enqueue.assign({ handoffs: context.handoffs + 1, autonomousTurns: { ...context.autonomousTurns, [agent]: 0 }, lastAgent: handoff!.target });
+      enqueue(report({ type: 'handoff', from: agent, to: handoff!.target, ...(handoff!.reason ? { reason: handoff!.reason } : {}) }));
+      enqueue.emit(sendCommand(turnRequest(), context.members[handoff!.target]));
+    }),
+    continueAutonomously: enqueueActions(({ context, enqueue }) => {
+      const agent = context.lastAgent!;
+      enqueue.assign({ autonomousTurns: { ...context.autonomousTurns, [agent]: (context.autonomousTurns[agent] ?? 0) + 1 } });
+      enqueue.emit(sendCommand(turnRequest(context.continuationPrompt), context.members[agent]));
+    }),
+    askUser: enqueueActions(({ context, enqueue }) => {
+      const n = context.userRequests + 1;
+      const request: HumanInputRequest = { type: 'human_input_request', requestId: `human_${n}`, agent: context.lastAgent ?? context.startAgent, ...(context.lastReply[0] ? { message: context.lastReply[0] } : {}) };
+      enqueue.assign({ userRequests: n });
+      enqueue.emit(sendCommand(request, context.gateway));
+    }),
+    routeUserTurn: enqueueActions(({ context, enqueue }) => {
+      const target = context.resumeWith === 'start' || !context.lastAgent ? context.startAgent : context.lastAgent;
+      // Each user turn starts the autonomous counters afresh.
+      enqueue.assign({ autonomousTurns: {}, lastAgent: target });
+      enqueue.emit(sendCommand(turnRequest(), context.members[target]));
+    }),
+    completeTask: enqueueActions(({ context, event, enqueue }) => {
+      const r = response(event);
+      const reply = context.lastReply[0];
+      const messages = reply && reply.content.trim() !== '' ? context.lastReply
+        : [{ id: `${r.agent}:summary:${context.conversation.length}`, role: 'assistant' as const, name: r.agent, content: r.completion!.summary }];
+      enqueue.emit(sendCommand(completion(context, 'completed', messages), context.end));
+    }),
+    /** A termination condition that throws fails the invocation with its error. */
+    failWithError: emit(({ event }) => errorCommand((event as unknown as { error: unknown }).error)),
+    completeTerminated: enqueueActions(({ context, enqueue }) => enqueue.emit(sendCommand(completion(context, 'terminated'), context.end))),
+    completeUserEnded: enqueueActions(({ context, enqueue }) => enqueue.emit(sendCommand(completion(context, 'user_ended'), context.end))),
+    completeMaxHandoffs: enqueueActions(({ context, enqueue }) => enqueue.emit(sendCommand(completion(context, 'max_handoffs'), context.end))),
+  },
+  guards: {
+    requestsHandoff: ({ event }) => response(event).handoff !== undefined,
+    reachedMaxHandoffs: ({ context }) => context.handoffs >= context.maxHandoffs,
+    completesTask: ({ event }) => response(event).completion !== undefined,
+    hasTerminationCondition: ({ context }) => context.checkTermination,
+    isTerminated: ({ event }) => (event as unknown as { output: boolean }).output === true,
+    userEnded: ({ event }) => (event as MessageEvent<UserReply>).message.message === null,
+    mayContinueAutonomously: ({ context }) => {
+      const agent = context.lastAgent;
+      if (!agent || !(agent in context.autonomous)) return false;
+      return (context.autonomousTurns[agent] ?? 0) < context.autonomous[agent];
+    },
+  },
+}).createMachine({
+  id: 'handoffCoordinator',
+  context: ({ input }) => ({
+    ...input,
+    conversation: input.conversation ?? [],
+    lastAgent: input.lastAgent ?? null,
+    lastReply: [],
+    handoffs: 0,
+    autonomousTurns: {},
+    userRequests: 0,
+  }),
+  initial: 'routing',
+  states: {
+    /** At rest between turns. */
+    routing: {
+      on: {
+        conversation: { actions: 'recordConversation' },
+        agent_response: [
+          { guard: and(['requestsHandoff', 'reachedMaxHandoffs']), target: 'done', actions: ['recordResponse', 'completeMaxHandoffs'] },
+          { guard: 'requestsHandoff', actions: ['recordResponse', 'handOff'] },
+          { guard: 'completesTask', target: 'done', actions: ['recordResponse', 'completeTask'] },
+          { guard: 'hasTerminationCondition', target: 'checkingTerminationAfterReply', actions: 'recordResponse' },
+          { target: 'afterReply', actions: 'recordResponse' },
+        ],
+        user_reply: [
+          { guard: 'userEnded', target: 'done', actions: 'completeUserEnded' },
+          { guard: 'hasTerminationCondition', target: 'checkingTerminationAfterUser' },
+          { target: 'routing', actions: 'routeUserTurn' },
+        ],
+      },
+    },
+    checkingTerminationAfterReply: {
+      tags: ['busy'],
+      invoke: {
+        id: 'checkTermination',
+        src: 'checkTermination',
+        input: ({ context }) => ({ conversation: context.conversation }),
+        onDone: [
+          { guard: 'isTerminated', target: 'done', actions: 'completeTerminated' },
+          { target: 'afterReply' },
+        ],
+        onError: { target: 'done', actions: 'failWithError' },
+      },
+    },
+    afterReply: {
+      always: [
+        { guard: 'mayContinueAutonomously', target: 'routing', actions: 'continueAutonomously' },
+        { target: 'routing', actions: 'askUser' },
+      ],
+    },
+    checkingTerminationAfterUser: {
+      tags: ['busy'],
+      invoke: {
+        id: 'checkTermination',
+        src: 'checkTermination',
+        input: ({ context }) => ({ conversation: context.conversation }),
+        onDone: [
+          { guard: 'isTerminated', target: 'done', actions: 'completeTerminated' },
+          { target: 'routing', actions: 'routeUserTurn' },
+        ],
+        onError: { target: 'done', actions: 'failWithError' },
+      },
+    },
+    done: {},
+  },
+});

@@ -1,0 +1,270 @@
+import { fromPromise } from 'xstate';
+import type { ChatMessage } from '../agents/chat-message.js';
+import type { ChatCompletionAgent } from '../agents/chat-completion-agent.js';
+import { sanitizeToolName } from '../agents/tool.js';
+import type { AgentActorHooks } from '../actors/agent-actor.js';
+import { COMPLETE_TASK_TOOL, type AgentActorInput, type HandoffEdge, type ResponseFilter } from '../actors/agent-machine.js';
+import { handoffCoordinatorMachine, type ResumeWith } from '../actors/handoff-coordinator.js';
+import { humanGatewayMachine, type HumanReply } from '../actors/human-gateway.js';
+import type { HumanInputRequest } from '../actors/protocol.js';
+import { filterToolCalls, type ToolCallFilterMode } from '../actors/tool-call-filter.js';
+import type { AgentIdLike } from '../runtime/index.js';
+import { OrchestrationConfigError } from './errors.js';
+import { OrchestrationHandoffs, type HandoffGraph } from './handoff-graph.js';
+import type { Invocation } from './invocation.js';
+import { Orchestration, type InvokeOptions, type MemberBinding, type OrchestrationOptions, type OrchestrationOutput, type Wiring } from './orchestration.js';
+
+/** What a target agent sees of the turns before it (see {@link HandoffOptions.toolCallFilter}). */
+export type ToolCallFilter = ToolCallFilterMode | ResponseFilter;
+
+export interface AutonomousOptions {
+  /** Agents (or names) that continue without the user; default: every member. */
+  agents?: Array<ChatCompletionAgent | string>;
+  /** How many times an agent may continue on its own before the user is asked (default 3). */
+  turnLimit?: number | Record<string, number>;
+  /** The user message that asks it to go on. */
+  continuationPrompt?: string;
+}
+
+export interface HandoffOptions<TOut, TIn> extends OrchestrationOptions<TOut, TIn> {
+  /** Who may hand off to whom. Default: start with the first member; everyone may reach everyone. */
+  handoffs?: OrchestrationHandoffs | HandoffGraph;
+  /**
+   * Who answers the user's next message: `asker` (default; also called `previous`) — the agent
+   * that asked, i.e. the last active agent; `start` — the start agent, every user turn.
+   */
+  resumeWith?: ResumeWith;
+  /**
+   * What an agent sees of other agents' turns: `handoffOnly` (default) hides handoff calls and
+   * their results, `all` hides every tool call and result, `none` hides nothing; or a function.
+   */
+  toolCallFilter?: ToolCallFilter;
+  /** Send each model only the last N messages (bounds tokens on long conversations). */
+  contextWindow?: number;
+  /** Agents that continue without asking the user (`true`: every member, default limits). */
+  autonomous?: boolean | AutonomousOptions;
+  /** Checked after every reply that does not hand off and after every user reply. */
+  terminationCondition?: (conversation: ChatMessage[]) => boolean | Promise<boolean>;
+  /** Give every agent a `complete_task(summary)` tool that ends the conversation. */
+  completeTask?: boolean;
+  /** Handoffs allowed in one invocation before it ends with reason `max_handoffs` (default 10). */
+  maxHandoffs?: number;
+  /** Answers the user's turns (instead of `result.respond`); null or '' ends the conversation. */
+  humanResponse?: (request: { requestId: string; agent: string; message?: ChatMessage }) => HumanReply | Promise<HumanReply>;
+  /**
+   * Appended to the instructions of every agent that can hand off. A function gets the agent's
+   * routes; `false` appends nothing. The default explains the transfer tools.
+   */
+  handoffInstructions?: false | string | ((agent: string, routes: HandoffEdge[]) => string);
+}
+
+const DEFAULT_MAX_HANDOFFS = 10;
+const DEFAULT_TURN_LIMIT = 3;
+const DEFAULT_CONTINUATION = 'Continue with the task on your own if you can; answer the user when you are done or need them.';
+const FILTER_MODES: readonly string[] = ['handoffOnly', 'all', 'none'];
+
+function defaultHandoffInstructions(_agent: string, routes: HandoffEdge[]): string {
+  const lines = routes.map((r) => `- ${r.toolName}: ${r.target}${r.description ? ` (${r.description})` : ''}`);
+  return `You are part of a team. When another agent is better suited, call its transfer tool instead of answering; do not announce the transfer in text.\nTransfer tools:\n${lines.join('\n')}`;
+}
+
+/**
+ * Agents hand the conversation to each other (triage → specialists), asking the user whenever
+ * an agent answers without handing off.
+ *
+ * @example
+ * const support = new HandoffOrchestration({
+ *   members: [triage, refund, orderStatus],
+ *   handoffs: OrchestrationHandoffs.startWith(triage).addMany(triage, [refund, orderStatus]).add(refund, triage),
+ *   resumeWith: 'asker',
+ * });
+ * const result = await support.invoke('I want my money back for order 42', runtime);
+ * for await (const event of result.events) {
+ *   if (event.type === 'human_input_requested') result.respond(event.requestId, await ask(event.message?.content));
+ * }
+ * const { messages, lastAgent } = await result.get();
+ */
+export class HandoffOrchestration<TOut = OrchestrationOutput, TIn = unknown> extends Orchestration<TOut, TIn> {
+  readonly handoffs: OrchestrationHandoffs;
+  private readonly routes = new Map<string, HandoffEdge[]>();
+  private readonly autonomy: Record<string, number>;
+  private readonly settings: HandoffOptions<TOut, TIn>;
+
+  constructor(options: HandoffOptions<TOut, TIn>) {
+    super('HandoffOrchestration', options);
+    this.settings = options;
+    const names = this.members.map((m) => m.name);
+    this.handoffs = options.handoffs ? OrchestrationHandoffs.from(options.handoffs) : fullMesh(this.members);
+    this.validate(names);
+    for (const member of this.members) this.routes.set(member.name, this.buildRoutes(member));
+    this.autonomy = autonomyLimits(options.autonomous, names);
+  }
+
+  /**
+   * Starts a conversation, or continues one with `{ continueFrom: previousOutput }`.
+   *
+   * @example
+   * const first = await (await support.invoke('Refund order 42', runtime)).get();
+   * const next = await support.invoke('And order 43?', runtime, { continueFrom: first });
+   */
+  override invoke(task: TIn, runtime: Parameters<Orchestration<TOut, TIn>['invoke']>[1], options: InvokeOptions = {}) {
+    const prior = options.continueFrom;
+    if (prior?.lastAgent !== undefined && !this.members.some((m) => m.name === prior.lastAgent)) {
+      return Promise.reject(new OrchestrationConfigError(`HandoffOrchestration: continueFrom.lastAgent "${prior.lastAgent}" is not a member.`));
+    }
+    return super.invoke(task, runtime, options);
+  }
+
+  protected override agentInput(member: MemberBinding, invocation: Invocation<TOut>): AgentActorInput {
+    const base = super.agentInput(member, invocation);
+    const routes = this.routes.get(member.name)!;
+    const extra = this.instructionsFor(member.name, routes);
+    const filter = this.settings.toolCallFilter;
+    return {
+      ...base,
+      instructions: [base.instructions, extra].filter(Boolean).join('\n\n') || undefined,
+      handoffs: routes,
+      completeTool: this.settings.completeTask ?? false,
+      toolCallFilter: typeof filter === 'string' ? filter : 'handoffOnly',
+      contextWindow: this.settings.contextWindow ?? null,
+    };
+  }
+
+  protected override agentHooks(invocation: Invocation<TOut>): AgentActorHooks {
+    const filter = this.settings.toolCallFilter;
+    return { ...super.agentHooks(invocation), ...(typeof filter === 'function' ? { filter } : {}) };
+  }
+
+  protected override priorHistory(prior: ChatMessage[], member: MemberBinding): ChatMessage[] {
+    if (prior.length === 0) return prior;
+    // Control calls in a finished transcript are known by their tool names.
+    const controlIds = prior.flatMap((m) => (m.toolCalls ?? []).filter((c) => c.name.startsWith('transfer_to_') || c.name === COMPLETE_TASK_TOOL).map((c) => c.id));
+    const filter = this.settings.toolCallFilter ?? 'handoffOnly';
+    if (typeof filter === 'function') return filter(prior, { mode: 'handoffOnly', controlToolCallIds: controlIds, from: '', to: member.name });
+    return filterToolCalls(prior, filter, controlIds);
+  }
+
+  protected wire(invocation: Invocation<TOut>, members: MemberBinding[], end: AgentIdLike, options: InvokeOptions): Wiring {
+    const ids = Object.fromEntries(members.map((m) => [m.name, m.id]));
+    const coordinatorId = invocation.idFor('coordinator');
+    const gateway = invocation.register('gateway', () => ({
+      logic: humanGatewayMachine.provide({
+        actors: { askHuman: fromPromise<HumanReply, HumanInputRequest>(async ({ input }) => this.settings.humanResponse!({ requestId: input.requestId, agent: input.agent, ...(input.message ? { message: input.message } : {}) })) },
+        actions: { report: (_, event) => invocation.report(event) },
+      }),
+      input: { topic: invocation.topic, coordinator: coordinatorId, useCallback: Boolean(this.settings.humanResponse) },
+    }));
+    invocation.gateway = gateway;
+    const condition = this.settings.terminationCondition;
+    const prior = options.continueFrom;
+    const resumeWith = this.settings.resumeWith ?? 'asker';
+    const lastAgent = prior?.lastAgent ?? null;
+    invocation.register('coordinator', () => ({
+      logic: handoffCoordinatorMachine.provide({
+        actors: { checkTermination: fromPromise<boolean, { conversation: ChatMessage[] }>(async ({ input }) => Boolean(await condition?.(input.conversation))) },
+        actions: { report: (_, event) => invocation.report(event) },
+      }),
+      input: {
+        members: ids,
+        startAgent: this.handoffs.start,
+        resumeWith,
+        gateway,
+        end,
+        maxHandoffs: this.settings.maxHandoffs ?? DEFAULT_MAX_HANDOFFS,
+        autonomous: this.autonomy,
+        continuationPrompt: this.continuationPrompt(),
+        checkTermination: Boolean(condition),
+        lastAgent,
+        conversation: prior?.conversation ?? [],
+      },
+    }), { subscribe: true });
+    const first = resumeWith !== 'start' && lastAgent ? lastAgent : this.handoffs.start;
+    return { firstSpeakers: [ids[first]] };
+  }
+
+  private continuationPrompt(): string {
+    const autonomous = this.settings.autonomous;
+    return (typeof autonomous === 'object' && autonomous.continuationPrompt) || DEFAULT_CONTINUATION;
+  }
+
+  private instructionsFor(agent: string, routes: HandoffEdge[]): string | undefined {
+    const custom = this.settings.handoffInstructions;
+    if (custom === false || routes.length === 0) return undefined;
+    if (typeof custom === 'string') return custom;
+    return (custom ?? defaultHandoffInstructions)(agent, routes);
+  }
+
+  private validate(names: string[]): void {
+    const known = new Set(names);
+    const { settings } = this;
+    if (!known.has(this.handoffs.start)) throw new OrchestrationConfigError(`HandoffOrchestration: the start agent "${this.handoffs.start}" is not a member (members: ${names.join(', ')}).`);
+    for (const [source, targets] of this.handoffs.edges) {
+      if (!known.has(source)) throw new OrchestrationConfigError(`HandoffOrchestration: handoff source "${source}" is not a member (members: ${names.join(', ')}).`);
+      for (const target of targets.keys()) {
+        if (!known.has(target)) throw new OrchestrationConfigError(`HandoffOrchestration: "${source}" hands off to "${target}", which is not a member (members: ${names.join(', ')}).`);
+      }
+    }
+    if (settings.resumeWith !== undefined && !['asker', 'previous', 'start'].includes(settings.resumeWith)) {
+      throw new OrchestrationConfigError(`HandoffOrchestration: "resumeWith" must be 'asker', 'previous' or 'start', got ${JSON.stringify(settings.resumeWith)}.`);
+    }
+    const filter = settings.toolCallFilter;
+    if (filter !== undefined && typeof filter !== 'function' && !FILTER_MODES.includes(filter)) {
+      throw new OrchestrationConfigError(`HandoffOrchestration: "toolCallFilter" must be 'handoffOnly', 'all', 'none' or a function, got ${JSON.stringify(filter)}.`);
+    }
+    positiveInteger(settings.maxHandoffs, 'maxHandoffs', 0);
+    positiveInteger(settings.contextWindow, 'contextWindow', 1);
+    if (settings.terminationCondition !== undefined && typeof settings.terminationCondition !== 'function') {
+      throw new OrchestrationConfigError('HandoffOrchestration: "terminationCondition" must be a function.');
+    }
+    if (settings.humanResponse !== undefined && typeof settings.humanResponse !== 'function') {
+      throw new OrchestrationConfigError('HandoffOrchestration: "humanResponse" must be a function.');
+    }
+  }
+
+  /** One `transfer_to_<target>` tool per outgoing edge, checked against the agent's own tools. */
+  private buildRoutes(member: ChatCompletionAgent): HandoffEdge[] {
+    const targets = this.handoffs.edges.get(member.name) ?? new Map<string, string | undefined>();
+    const own = new Set(member.tools.map((t) => t.name));
+    if (this.settings.completeTask && own.has(COMPLETE_TASK_TOOL)) {
+      throw new OrchestrationConfigError(`HandoffOrchestration: agent "${member.name}" has its own tool "${COMPLETE_TASK_TOOL}", which clashes with completeTask.`);
+    }
+    const routes: HandoffEdge[] = [];
+    const used = new Map<string, string>();
+    for (const [target, description] of targets) {
+      const toolName = sanitizeToolName(`transfer_to_${target}`);
+      if (own.has(toolName)) throw new OrchestrationConfigError(`HandoffOrchestration: agent "${member.name}" has its own tool "${toolName}", which clashes with the handoff to "${target}".`);
+      const clash = used.get(toolName);
+      if (clash) throw new OrchestrationConfigError(`HandoffOrchestration: agent "${member.name}" hands off to "${clash}" and "${target}", which both become the tool name "${toolName}"; rename one of them.`);
+      used.set(toolName, target);
+      const targetAgent = this.members.find((m) => m.name === target)!;
+      routes.push({ toolName, target, description: description ?? (targetAgent.description || undefined) });
+    }
+    return routes;
+  }
+}
+
+function fullMesh(members: readonly ChatCompletionAgent[]): OrchestrationHandoffs {
+  const graph = OrchestrationHandoffs.startWith(members[0]);
+  for (const source of members) for (const target of members) if (source !== target) graph.add(source, target);
+  return graph;
+}
+
+function autonomyLimits(autonomous: HandoffOptions<unknown, unknown>['autonomous'], names: string[]): Record<string, number> {
+  if (!autonomous) return {};
+  const config: AutonomousOptions = autonomous === true ? {} : autonomous;
+  const agents = (config.agents ?? names).map((a) => (typeof a === 'string' ? a : a.name));
+  const limits: Record<string, number> = {};
+  for (const agent of agents) {
+    if (!names.includes(agent)) throw new OrchestrationConfigError(`HandoffOrchestration: autonomous agent "${agent}" is not a member (members: ${names.join(', ')}).`);
+    const limit = typeof config.turnLimit === 'object' ? config.turnLimit[agent] ?? DEFAULT_TURN_LIMIT : config.turnLimit ?? DEFAULT_TURN_LIMIT;
+    positiveInteger(limit, `autonomous.turnLimit for "${agent}"`, 0);
+    limits[agent] = limit;
+  }
+  return limits;
+}
+
+function positiveInteger(value: number | undefined, option: string, min: number): void {
+  if (value !== undefined && !(Number.isInteger(value) && value >= min)) {
+    throw new OrchestrationConfigError(`HandoffOrchestration: "${option}" must be an integer >= ${min}, got ${value}.`);
+  }
+}
