@@ -1,0 +1,81 @@
+/**
+ * The customer-support example. `npm start` (or `npx tsx examples/customer-support/main.ts`):
+ * - with OPENAI_API_KEY set: every agent talks to a real model (OPENAI_MODEL, default
+ *   gpt-4o-mini; OPENAI_BASE_URL for Ollama, vLLM, LM Studio, Azure OpenAI's v1 endpoint…) and
+ *   you are the customer — type your messages, an empty line ends the conversation;
+ * - otherwise (or with --scripted): the built-in scripted model and a scripted customer play a
+ *   whole conversation offline.
+ */
+import { pathToFileURL } from 'node:url';
+import { OpenAIChatClient } from '../../src/index.js';
+import { scriptedCustomer, terminalCustomer, type Customer } from './customer.js';
+import type { Print } from './printer.js';
+import { runCustomerSupport } from './run.js';
+import { createScriptedModel } from './scripted-model.js';
+import type { TeamClients } from './support-team.js';
+
+export const DEFAULT_MODEL = 'gpt-4o-mini';
+
+export type Setup =
+  | { mode: 'scripted' }
+  | { mode: 'openai'; model: string; baseURL?: string };
+
+/** Which model to use: a real one when OPENAI_API_KEY is set (and --scripted is not given). */
+export function chooseSetup(env: Record<string, string | undefined> = process.env, argv: readonly string[] = process.argv.slice(2)): Setup {
+  if (argv.includes('--scripted') || !env.OPENAI_API_KEY?.trim()) return { mode: 'scripted' };
+  const baseURL = env.OPENAI_BASE_URL?.trim();
+  return { mode: 'openai', model: env.OPENAI_MODEL?.trim() || DEFAULT_MODEL, ...(baseURL ? { baseURL } : {}) };
+}
+
+/** The models and the customer for a setup. Nothing here touches the network. */
+export function createParticipants(setup: Setup, env: Record<string, string | undefined> = process.env): { clients: TeamClients; customer: Customer; description: string } {
+  if (setup.mode === 'scripted') {
+    return {
+      clients: createScriptedModel(),
+      customer: scriptedCustomer(),
+      description: 'the built-in scripted model and customer (offline). Set OPENAI_API_KEY to talk to a real model yourself.',
+    };
+  }
+  const client = new OpenAIChatClient({ model: setup.model, apiKey: env.OPENAI_API_KEY, ...(setup.baseURL ? { baseURL: setup.baseURL } : {}) });
+  return {
+    clients: client,
+    customer: terminalCustomer(),
+    description: `${setup.model}${setup.baseURL ? ` at ${setup.baseURL}` : ''}. You are the customer: type a message; an empty line ends.`,
+  };
+}
+
+export interface MainOptions {
+  env?: Record<string, string | undefined>;
+  argv?: readonly string[];
+  print?: Print;
+  /** Instead of the setup's own participants (tests). */
+  participants?: ReturnType<typeof createParticipants>;
+}
+
+/** Runs the example; resolves with the process exit code. */
+export async function main({ env = process.env, argv = process.argv.slice(2), print = console.log, participants }: MainOptions = {}): Promise<number> {
+  const setup = chooseSetup(env, argv);
+  const { clients, customer, description } = participants ?? createParticipants(setup, env);
+  const controller = new AbortController();
+  const onSigint = () => controller.abort();
+  process.once('SIGINT', onSigint);
+  print('troupe · customer support (handoff orchestration)');
+  print('Agents: Triage → OrderStatus | Refund | Returns; each specialist → back to Triage');
+  print(`Model: ${description}`);
+  print('');
+  try {
+    const output = await runCustomerSupport({ clients, customer, print, signal: controller.signal });
+    if (!output) print('Nothing to ask; bye.');
+    return 0;
+  } catch (error) {
+    print(`\nThe conversation failed: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`);
+    return 1;
+  } finally {
+    process.off('SIGINT', onSigint);
+    customer.close();
+  }
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  process.exitCode = await main();
+}
