@@ -8,6 +8,7 @@
  */
 import { assign, createActor, emit, setup } from 'xstate';
 import { AgentId, InProcessRuntime, TopicId, TypeSubscription, replyCommand, type MessageEvent, type RuntimeCommand } from '../src/runtime/index.js';
+import { check, median, now, printTable, runMain } from './support.js';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 100_000);
 const RPC_SEQUENTIAL = Number(process.env.BENCH_RPC ?? 30_000);
@@ -31,16 +32,6 @@ const echoMachine = setup({
   on: { ping: { actions: [assign({ n: ({ context }) => context.n + 1 }), emit(({ context }) => replyCommand(context.n))] } },
 });
 
-function check(condition: boolean, what: string): void {
-  if (!condition) throw new Error(`bench verification failed: ${what}`);
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
-
 /** Runs `once` (returns events handled and seconds) warm-up + REPEATS times; median events/s. */
 async function measure(once: () => Promise<{ events: number; seconds: number }> | { events: number; seconds: number }): Promise<number> {
   await once(); // warm up
@@ -51,8 +42,6 @@ async function measure(once: () => Promise<{ events: number; seconds: number }> 
   }
   return median(rates);
 }
-
-const now = () => performance.now() / 1000;
 
 function rawSend(events: number): { events: number; seconds: number } {
   const actor = createActor(countingMachine).start();
@@ -146,19 +135,11 @@ async function main(): Promise<void> {
   console.log(`\nruntime throughput — Node ${process.version}, median of ${REPEATS} after a warm-up; raw = XState actor.send to a bare counting machine, same event count\n`);
   const header = ['workload', 'events', 'troupe', 'raw XState', 'troupe/raw'];
   const body = rows.map((r) => [r.workload, String(r.events), fmt(r.troupe), fmt(r.raw), r.troupe / r.raw]);
-  const cells = body.map((r) => r.map((c) => (typeof c === 'number' ? c.toFixed(2) : c)));
-  const widths = header.map((h, i) => Math.max(h.length, ...cells.map((r) => r[i].length)));
-  const line = (r: string[]) => `| ${r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ')} |`;
-  console.log(line(header));
-  console.log(`|${widths.map((w, i) => (i === 0 ? '-'.repeat(w + 2) : `${'-'.repeat(w + 1)}:`)).join('|')}|`);
-  for (const r of cells) console.log(line(r));
+  printTable(header, body);
 
   const worstPublish = Math.min(...rows.filter((r) => r.workload.startsWith('publish')).map((r) => r.troupe / r.raw));
   console.log(`\ntarget: publish delivery ≥ 0.33 × raw send — worst publish ratio ${worstPublish.toFixed(2)}: ${worstPublish >= 1 / 3 ? 'MET' : 'MISSED'}`);
   console.log(`(${(now() - started).toFixed(1)} s)`);
 }
 
-main().catch((error) => {
-  console.error(error);
-  process.exit(1);
-});
+runMain(main);
