@@ -18,14 +18,24 @@ export function messageEvent<M extends Message>(message: M, envelope: Partial<En
   return { type: message.type, message, envelope: { id: envelope.id ?? `env_${++envelopeCount}`, rpc: false, ...envelope } };
 }
 
-/** `xstate.done.actor.<id>`: an invoked actor (e.g. `callModel`) finished with `output`. */
-export function doneEvent(invokeId: string, output: unknown): AnyEventObject {
-  return { type: `xstate.done.actor.${invokeId}`, output, actorId: invokeId };
+/**
+ * `xstate.done.actor.<id>`: an invoked actor (e.g. `callModel`) finished with `output`.
+ * Typed as whatever event the machine takes (`E`), since XState does not list these events.
+ *
+ * @example
+ * const [next] = transition(agentMachine, busy, doneEvent('callModel', { text: 'hi', toolCalls: [], usage }));
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function doneEvent<E = any>(invokeId: string, output: unknown): E {
+  const event: AnyEventObject = { type: `xstate.done.actor.${invokeId}`, output, actorId: invokeId };
+  return event as E;
 }
 
 /** `xstate.error.actor.<id>`: an invoked actor failed with `error`. */
-export function errorEvent(invokeId: string, error: unknown): AnyEventObject {
-  return { type: `xstate.error.actor.${invokeId}`, error, actorId: invokeId };
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function errorEvent<E = any>(invokeId: string, error: unknown): E {
+  const event: AnyEventObject = { type: `xstate.error.actor.${invokeId}`, error, actorId: invokeId };
+  return event as E;
 }
 
 interface ActionLike {

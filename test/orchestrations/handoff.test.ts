@@ -31,7 +31,7 @@ function expectToolCallsAnswered(requests: RecordedRequest[]) {
 }
 
 const transfer = (target: string, reason?: string) => ({ toolCalls: [{ name: `transfer_to_${target}`, arguments: reason ? { reason } : {} }] });
-const userTexts = (request: RecordedRequest) => request.messages.filter((m) => m.role === 'user').map((m) => m.content);
+const userTexts = (request: { messages: ChatMessage[] }) => request.messages.filter((m) => m.role === 'user').map((m) => m.content);
 
 describe('HandoffOrchestration', () => {
   it('triage hands off to refund: one handoff event, the tool runs, refund sees the words but not the handoff call', async () => {
@@ -115,7 +115,7 @@ describe('HandoffOrchestration', () => {
 
   it('two concurrent invocations of one orchestration share no routing state', async () => {
     runtime = startedRuntime();
-    const who = (request: RecordedRequest) => userTexts(request)[0];
+    const who = (request: { messages: ChatMessage[] }) => userTexts(request)[0];
     const triageModel = scripted((request) => (who(request) === 'A: refund please' && userTexts(request).length === 1 ? transfer('Refund') : { text: `triage answers ${who(request)}`, delayMs: 5 }));
     const refundModel = scripted((request) => ({ text: `refund answers ${who(request)}`, delayMs: 5 }));
     const support = new HandoffOrchestration({ members: [agent('Triage', triageModel), agent('Refund', refundModel)] });
