@@ -309,7 +309,11 @@ export class InProcessRuntime implements AgentRuntime, AsyncDisposable {
     this.closed = true;
     this.running = false;
     const error = new RuntimeStateError('The runtime was closed.');
-    for (const h of [...this.actors.values()]) this.retire(h, error, true);
+    const live = [...this.actors.values()];
+    for (const h of live) this.retire(h, error, true);
+    // Whoever listens (an orchestration waiting on a human, say) learns its actors are gone, so
+    // nothing waits forever. Without listeners there is no one to tell.
+    if (this.errorListeners.size > 0) for (const h of live) this.report({ error, agent: h.id });
     for (let d = this.dequeue(); d; d = this.dequeue()) this.settleRpc(d.env.rpc, { ok: false, error });
     this.root.stop();
     this.resolveIdleWaiters();

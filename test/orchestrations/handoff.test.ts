@@ -331,3 +331,14 @@ describe('HandoffOrchestration', () => {
   });
 });
 
+
+describe('HandoffOrchestration and the runtime lifecycle', () => {
+  it('closing the runtime while a conversation waits on a human fails it instead of hanging', async () => {
+    const closing = startedRuntime();
+    const support = new HandoffOrchestration({ members: [agent('Triage', scripted([{ text: 'How can I help?' }])), agent('Other', scripted([]))] });
+    const result = await support.invoke('hi', closing);
+    for await (const event of result.events) if (event.type === 'human_input_requested') break;
+    await closing.close();
+    await expect(result.get()).rejects.toThrow('The runtime was closed.');
+  });
+});
