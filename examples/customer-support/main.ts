@@ -27,18 +27,24 @@ export function chooseSetup(env: Record<string, string | undefined> = process.en
   return { mode: 'openai', model: env.OPENAI_MODEL?.trim() || DEFAULT_MODEL, ...(baseURL ? { baseURL } : {}) };
 }
 
-/** The models and the customer for a setup. Nothing here touches the network. */
+/** The model(s) for a setup: the scripted model per agent, or one OpenAI-compatible client for all. No network here. */
+export function createClients(setup: Setup, env: Record<string, string | undefined> = process.env): TeamClients {
+  if (setup.mode === 'scripted') return createScriptedModel();
+  return new OpenAIChatClient({ model: setup.model, apiKey: env.OPENAI_API_KEY, ...(setup.baseURL ? { baseURL: setup.baseURL } : {}) });
+}
+
+/** The models, the customer, and a line saying which they are (never the key). */
 export function createParticipants(setup: Setup, env: Record<string, string | undefined> = process.env): { clients: TeamClients; customer: Customer; description: string } {
+  const clients = createClients(setup, env);
   if (setup.mode === 'scripted') {
     return {
-      clients: createScriptedModel(),
+      clients,
       customer: scriptedCustomer(),
       description: 'the built-in scripted model and customer (offline). Set OPENAI_API_KEY to talk to a real model yourself.',
     };
   }
-  const client = new OpenAIChatClient({ model: setup.model, apiKey: env.OPENAI_API_KEY, ...(setup.baseURL ? { baseURL: setup.baseURL } : {}) });
   return {
-    clients: client,
+    clients,
     customer: terminalCustomer(),
     description: `${setup.model}${setup.baseURL ? ` at ${setup.baseURL}` : ''}. You are the customer: type a message; an empty line ends.`,
   };
