@@ -87,6 +87,12 @@ export class Invocation<TOut> {
     return id;
   }
 
+  /** Runs `dispose` when the invocation is torn down (at once if it already was). */
+  onCleanup(dispose: () => void): void {
+    if (this.cleanedUp) dispose();
+    else this.disposers.push(dispose);
+  }
+
   /** Sends a message into the invocation; a failure to deliver fails the invocation. */
   send(message: Message, recipient: AgentIdLike): void {
     this.runtime.sendMessage(message, recipient).catch((error) => this.fail(error));

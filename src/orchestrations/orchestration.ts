@@ -4,7 +4,7 @@
  * callbacks. Each orchestration adds its coordinator and says who speaks first.
  */
 import type { z } from 'zod';
-import { fromPromise } from 'xstate';
+import { fromPromise, type AnyActorLogic } from 'xstate';
 import type { ChatClient } from '../agents/chat-client.js';
 import type { ChatMessage } from '../agents/chat-message.js';
 import type { ChatCompletionAgent } from '../agents/chat-completion-agent.js';
@@ -71,6 +71,10 @@ export interface Wiring {
 export abstract class Orchestration<TOut = OrchestrationOutput, TIn = unknown> {
   readonly members: readonly ChatCompletionAgent[];
   protected readonly options: OrchestrationOptions<TOut, TIn>;
+  /** Invocations not yet torn down, by id: how shared actor logic finds the invocation it acts for. */
+  private readonly live = new Map<string, Invocation<TOut>>();
+  /** Actor logic built once per orchestration (building a machine with `provide` is costly). */
+  private readonly logicCache = new Map<unknown, AnyActorLogic>();
 
   protected constructor(protected readonly kind: string, options: OrchestrationOptions<TOut, TIn>) {
     if (!options || !Array.isArray(options.members) || options.members.length === 0) {
@@ -109,15 +113,17 @@ export abstract class Orchestration<TOut = OrchestrationOutput, TIn = unknown> {
       timeoutMs: options.timeoutMs,
       onEvent: (event) => this.onEvent(event),
     });
+    this.live.set(invocation.id, invocation);
+    invocation.onCleanup(() => this.live.delete(invocation.id));
     const members = this.bind(invocation);
     const prior = options.continueFrom?.conversation ?? [];
     for (const member of members) {
       invocation.register(member.slug, () => ({
-        logic: createAgentActor(member.agent, this.agentHooks(invocation)),
+        logic: this.agentLogic(member, invocation),
         input: { ...this.agentInput(member, invocation), history: this.priorHistory(prior, member) },
       }), { subscribe: true, agentName: member.name });
     }
-    const end = invocation.register('end', () => ({ logic: this.endExecutor(invocation), input: { conversation: prior } }), { subscribe: true });
+    const end = invocation.register('end', () => ({ logic: this.endExecutor(), input: { conversation: prior } }), { subscribe: true });
     const { firstSpeakers } = this.wire(invocation, members, end, options);
     const start = invocation.register('start', () => ({ logic: startExecutorMachine, input: { topic: invocation.topic, firstSpeakers } }));
     const startMessage: StartMessage = { type: 'start', messages };
@@ -157,14 +163,44 @@ export abstract class Orchestration<TOut = OrchestrationOutput, TIn = unknown> {
     return output as unknown as TOut;
   }
 
-  private endExecutor(invocation: Invocation<TOut>) {
-    return endExecutorMachine.provide({
+  /**
+   * The invocation an actor of this orchestration belongs to, from the actor itself: the runtime
+   * names each hosted actor by its agent id, whose type starts with `<invocation id>.` (see
+   * `Invocation.typeFor`). Undefined once the invocation is torn down (late actions do nothing).
+   */
+  protected invocationOf(self: { id: string }): Invocation<TOut> | undefined {
+    const dot = self.id.indexOf('.');
+    return dot < 0 ? undefined : this.live.get(self.id.slice(0, dot));
+  }
+
+  /** `build()` once per orchestration and `key`; the logic must not capture an invocation. */
+  protected cachedLogic<L extends AnyActorLogic>(key: unknown, build: () => L): L {
+    let logic = this.logicCache.get(key) as L | undefined;
+    if (!logic) this.logicCache.set(key, (logic = build()));
+    return logic;
+  }
+
+  /**
+   * The agent actor's logic. Built once per member and shared by every invocation (its `report`
+   * finds the invocation through the actor, {@link invocationOf}); with streaming, the model call
+   * reports deltas itself, so that logic is built per invocation.
+   */
+  private agentLogic(member: MemberBinding, invocation: Invocation<TOut>): AnyActorLogic {
+    if (this.options.streamingAgentResponseCallback) return createAgentActor(member.agent, this.agentHooks(invocation));
+    return this.cachedLogic(member.agent, () => createAgentActor(member.agent, this.agentHooks(invocation)).provide({
+      actions: { report: ({ self }, event: ActorEvent) => this.invocationOf(self)?.report(event) },
+    }));
+  }
+
+  /** The end executor's logic, shared by every invocation: settling finds the invocation through the actor. */
+  private endExecutor(): AnyActorLogic {
+    return this.cachedLogic(endExecutorMachine, () => endExecutorMachine.provide({
       actors: { finalize: fromPromise<unknown, OrchestrationOutput>(async ({ input, signal }) => this.finalize(input, signal)) },
       actions: {
-        settle: (_, output) => invocation.resolve(output as TOut),
-        settleFailure: (_, error) => invocation.fail(error),
+        settle: ({ self }, output) => this.invocationOf(self)?.resolve(output as TOut),
+        settleFailure: ({ self }, error) => this.invocationOf(self)?.fail(error),
       },
-    });
+    }));
   }
 
   private bind(invocation: Invocation<TOut>): MemberBinding[] {
