@@ -48,6 +48,8 @@ export function terminalCustomer(input: NodeJS.ReadableStream = process.stdin, o
   const ask = async (): Promise<string | null> => {
     if (closed) return null;
     const line = await Promise.race([rl.question('Customer: '), closing]);
+    // A terminal echoes what is typed; piped input does not, so show it for a readable transcript.
+    if (!(input as { isTTY?: boolean }).isTTY) output.write(`${line ?? ''}\n`);
     return line === null || line.trim() === '' ? null : line;
   };
   return { echo: false, opening: ask, reply: ask, close: () => rl.close() };
