@@ -45,3 +45,27 @@ export function contextWindow(messages: ChatMessage[], size: number | null | und
   while (start < messages.length && messages[start].role === 'tool') start++;
   return messages.slice(start);
 }
+
+/**
+ * Filters a finished transcript, where control calls are known only by their tool names. Each
+ * assistant message is filtered together with the results that follow it, so two agents whose
+ * providers reused a tool-call id cannot hide each other's calls.
+ */
+export function filterTranscript(messages: ChatMessage[], mode: ToolCallFilterMode, isControl: (toolName: string) => boolean): ChatMessage[] {
+  if (mode === 'none') return messages;
+  const out: ChatMessage[] = [];
+  let segment: ChatMessage[] = [];
+  const flush = () => {
+    if (segment.length === 0) return;
+    const head = segment[0];
+    const controlIds = (head.toolCalls ?? []).filter((c) => isControl(c.name)).map((c) => c.id);
+    out.push(...filterToolCalls(segment, mode, controlIds));
+    segment = [];
+  };
+  for (const m of messages) {
+    if (m.role !== 'tool') flush();
+    segment.push(m);
+  }
+  flush();
+  return out;
+}

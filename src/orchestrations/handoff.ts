@@ -7,7 +7,7 @@ import { COMPLETE_TASK_TOOL, type AgentActorInput, type HandoffEdge, type Respon
 import { handoffCoordinatorMachine, type ResumeWith } from '../actors/handoff-coordinator.js';
 import { humanGatewayMachine, type HumanReply } from '../actors/human-gateway.js';
 import type { HumanInputRequest } from '../actors/protocol.js';
-import { filterToolCalls, type ToolCallFilterMode } from '../actors/tool-call-filter.js';
+import { filterTranscript, type ToolCallFilterMode } from '../actors/tool-call-filter.js';
 import type { AgentIdLike } from '../runtime/index.js';
 import { OrchestrationConfigError } from './errors.js';
 import { OrchestrationHandoffs, type HandoffGraph } from './handoff-graph.js';
@@ -137,11 +137,12 @@ export class HandoffOrchestration<TOut = OrchestrationOutput, TIn = unknown> ext
 
   protected override priorHistory(prior: ChatMessage[], member: MemberBinding): ChatMessage[] {
     if (prior.length === 0) return prior;
-    // Control calls in a finished transcript are known by their tool names.
-    const controlIds = prior.flatMap((m) => (m.toolCalls ?? []).filter((c) => c.name.startsWith('transfer_to_') || c.name === COMPLETE_TASK_TOOL).map((c) => c.id));
     const filter = this.settings.toolCallFilter ?? 'handoffOnly';
-    if (typeof filter === 'function') return filter(prior, { mode: 'handoffOnly', controlToolCallIds: controlIds, from: '', to: member.name });
-    return filterToolCalls(prior, filter, controlIds);
+    if (typeof filter === 'function') {
+      const controlToolCallIds = prior.flatMap((m) => (m.toolCalls ?? []).filter((c) => isControlTool(c.name)).map((c) => c.id));
+      return filter(prior, { mode: 'handoffOnly', controlToolCallIds, from: '', to: member.name });
+    }
+    return filterTranscript(prior, filter, isControlTool);
   }
 
   protected wire(invocation: Invocation<TOut>, members: MemberBinding[], end: AgentIdLike, options: InvokeOptions): Wiring {
@@ -241,6 +242,11 @@ export class HandoffOrchestration<TOut = OrchestrationOutput, TIn = unknown> ext
     }
     return routes;
   }
+}
+
+/** Control calls in a finished transcript are known by their tool names. */
+function isControlTool(name: string): boolean {
+  return name.startsWith('transfer_to_') || name === COMPLETE_TASK_TOOL;
 }
 
 function fullMesh(members: readonly ChatCompletionAgent[]): OrchestrationHandoffs {

@@ -342,3 +342,20 @@ describe('HandoffOrchestration and the runtime lifecycle', () => {
     await expect(result.get()).rejects.toThrow('The runtime was closed.');
   });
 });
+
+describe('HandoffOrchestration continueFrom with reused tool-call ids', () => {
+  it("keeps a specialist's own tool call when another agent's handoff call had the same id", async () => {
+    runtime = startedRuntime();
+    const lookup = tool({ name: 'lookup', description: 'x', parameters: z.object({}), execute: () => 'shipped' });
+    // Both scripted clients number their first call "call_0_0".
+    const triage = scripted([transfer('Orders')]);
+    const orders = scripted([{ toolCalls: [{ name: 'lookup', arguments: {} }] }, { text: 'It shipped.' }, { text: 'Anything else?' }]);
+    const support = new HandoffOrchestration({ members: [agent('Triage', triage), agent('Orders', orders, { tools: [lookup] })], humanResponse: () => null });
+    const first = await (await support.invoke('where is my order', runtime)).get();
+    await (await support.invoke('thanks', runtime, { continueFrom: first })).get();
+    const seen = orders.requests[2].messages;
+    expect(seen.filter((m) => m.toolCalls?.some((c) => c.name === 'lookup'))).toHaveLength(1);
+    expect(seen.some((m) => m.role === 'tool' && m.content === 'shipped')).toBe(true);
+    expect(seen.some((m) => m.toolCalls?.some((c) => c.name === 'transfer_to_Orders'))).toBe(false);
+  });
+});
