@@ -55,6 +55,23 @@ function completion(context: HandoffCoordinatorContext, reason: string, messages
   return { type: 'completion', reason, messages, ...(context.lastAgent ? { lastAgent: context.lastAgent } : {}) };
 }
 
+/** A busy state that runs the termination condition, ends on true, and otherwise goes to `next`. */
+function checkingTermination(next: { target: string; actions?: 'routeUserTurn' }) {
+  return {
+    tags: ['busy'],
+    invoke: {
+      id: 'checkTermination',
+      src: 'checkTermination',
+      input: ({ context }: { context: HandoffCoordinatorContext }) => ({ conversation: context.conversation }),
+      onDone: [
+        { guard: 'isTerminated', target: 'done', actions: 'completeTerminated' },
+        next,
+      ],
+      onError: { target: 'done', actions: 'failWithError' },
+    },
+  } as const;
+}
+
 export const handoffCoordinatorMachine = setup({
   types: {
     context: {} as HandoffCoordinatorContext,
@@ -154,38 +171,14 @@ export const handoffCoordinatorMachine = setup({
         ],
       },
     },
-    checkingTerminationAfterReply: {
-      tags: ['busy'],
-      invoke: {
-        id: 'checkTermination',
-        src: 'checkTermination',
-        input: ({ context }) => ({ conversation: context.conversation }),
-        onDone: [
-          { guard: 'isTerminated', target: 'done', actions: 'completeTerminated' },
-          { target: 'afterReply' },
-        ],
-        onError: { target: 'done', actions: 'failWithError' },
-      },
-    },
+    checkingTerminationAfterReply: checkingTermination({ target: 'afterReply' }),
     afterReply: {
       always: [
         { guard: 'mayContinueAutonomously', target: 'routing', actions: 'continueAutonomously' },
         { target: 'routing', actions: 'askUser' },
       ],
     },
-    checkingTerminationAfterUser: {
-      tags: ['busy'],
-      invoke: {
-        id: 'checkTermination',
-        src: 'checkTermination',
-        input: ({ context }) => ({ conversation: context.conversation }),
-        onDone: [
-          { guard: 'isTerminated', target: 'done', actions: 'completeTerminated' },
-          { target: 'routing', actions: 'routeUserTurn' },
-        ],
-        onError: { target: 'done', actions: 'failWithError' },
-      },
-    },
+    checkingTerminationAfterUser: checkingTermination({ target: 'routing', actions: 'routeUserTurn' }),
     done: {},
   },
 });
