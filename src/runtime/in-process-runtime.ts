@@ -136,7 +136,9 @@ export class InProcessRuntime implements AgentRuntime, AsyncDisposable {
   unregisterFactory(type: string): void {
     this.factories.delete(type);
     const hosted = this.actorsByType.get(type);
-    if (hosted) for (const h of [...hosted]) this.retire(h, new MessageDroppedError(`Agent type "${type}" was unregistered.`), true);
+    // The error only reaches someone if the actor was handling or holding a message; an Error (with
+    // its stack trace) per idle actor is most of what tearing down an invocation costs.
+    if (hosted) for (const h of [...hosted]) this.retire(h, h.current || h.mailbox.length > 0 ? new MessageDroppedError(`Agent type "${type}" was unregistered.`) : undefined, true);
     // Messages still queued for that type were meant for actors that no longer exist.
     if (this.queue.length > this.head) {
       const kept: Delivery[] = [];
