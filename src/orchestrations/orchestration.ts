@@ -187,7 +187,8 @@ export abstract class Orchestration<TOut = OrchestrationOutput, TIn = unknown> {
    */
   private agentLogic(member: MemberBinding, invocation: Invocation<TOut>): AnyActorLogic {
     if (this.options.streamingAgentResponseCallback) return createAgentActor(member.agent, this.agentHooks(invocation));
-    return this.cachedLogic(member.agent, () => createAgentActor(member.agent, this.agentHooks(invocation)).provide({
+    // `report: undefined`: the shared logic must not keep the first invocation alive.
+    return this.cachedLogic(member.agent, () => createAgentActor(member.agent, { ...this.agentHooks(invocation), report: undefined }).provide({
       actions: { report: ({ self }, event: ActorEvent) => this.invocationOf(self)?.report(event) },
     }));
   }
