@@ -149,10 +149,10 @@ export class HandoffOrchestration<TOut = OrchestrationOutput, TIn = unknown> ext
     const ids = Object.fromEntries(members.map((m) => [m.name, m.id]));
     const coordinatorId = invocation.idFor('coordinator');
     const gateway = invocation.register('gateway', () => ({
-      logic: humanGatewayMachine.provide({
+      logic: this.cachedLogic(humanGatewayMachine, () => humanGatewayMachine.provide({
         actors: { askHuman: fromPromise<HumanReply, HumanInputRequest>(async ({ input }) => this.settings.humanResponse!({ requestId: input.requestId, agent: input.agent, ...(input.message ? { message: input.message } : {}) })) },
-        actions: { report: (_, event) => invocation.report(event) },
-      }),
+        actions: { report: ({ self }, event) => this.invocationOf(self)?.report(event) },
+      })),
       input: { topic: invocation.topic, coordinator: coordinatorId, useCallback: Boolean(this.settings.humanResponse) },
     }));
     invocation.gateway = gateway;
@@ -161,10 +161,10 @@ export class HandoffOrchestration<TOut = OrchestrationOutput, TIn = unknown> ext
     const resumeWith = this.settings.resumeWith ?? 'asker';
     const lastAgent = prior?.lastAgent ?? null;
     invocation.register('coordinator', () => ({
-      logic: handoffCoordinatorMachine.provide({
+      logic: this.cachedLogic(handoffCoordinatorMachine, () => handoffCoordinatorMachine.provide({
         actors: { checkTermination: fromPromise<boolean, { conversation: ChatMessage[] }>(async ({ input }) => Boolean(await condition?.(input.conversation))) },
-        actions: { report: (_, event) => invocation.report(event) },
-      }),
+        actions: { report: ({ self }, event) => this.invocationOf(self)?.report(event) },
+      })),
       input: {
         members: ids,
         startAgent: this.handoffs.start,
