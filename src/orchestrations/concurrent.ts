@@ -30,11 +30,16 @@ export class ConcurrentOrchestration<TOut = OrchestrationOutput, TIn = unknown> 
     super('ConcurrentOrchestration', aggregator ? { ...options, outputTransform: (output) => aggregator(output.messages, output) } : options);
   }
 
+  /** Members answer independently: none needs the others' replies (and fan-out stays linear). */
+  protected override membersHearReplies(): boolean {
+    return false;
+  }
+
   protected wire(invocation: Invocation<TOut>, members: MemberBinding[], end: AgentIdLike): Wiring {
     invocation.register('coordinator', () => ({
       logic: collectorMachine,
       input: { members: members.map((m) => m.name), end },
-    }), { subscribe: true });
+    }), { topics: invocation.allTopics });
     return { firstSpeakers: members.map((m) => m.id) };
   }
 }

@@ -178,7 +178,7 @@ export class HandoffOrchestration<TOut = OrchestrationOutput, TIn = unknown> ext
         lastAgent,
         conversation: prior?.conversation ?? [],
       },
-    }), { subscribe: true });
+    }), { topics: invocation.allTopics });
     const first = resumeWith !== 'start' && lastAgent ? lastAgent : this.handoffs.start;
     return { firstSpeakers: [ids[first]] };
   }

@@ -25,7 +25,11 @@ const KEY = 'main';
 
 export class Invocation<TOut> {
   readonly id = `run_${nanoid(10)}`;
+  /** What was said by people and the system: the task, the user's replies. */
   readonly topic: TopicIdLike = { type: `${this.id}.conversation`, source: KEY };
+  /** Agents' responses. Coordinators and the end executor hear them; members only when the
+   * orchestration wants them to (concurrent members work alone). */
+  readonly replies: TopicIdLike = { type: `${this.id}.replies`, source: KEY };
   readonly result: OrchestrationResult<TOut>;
   /** Who answers human input requests (set by orchestrations that have a human gateway). */
   gateway: AgentIdLike | undefined;
@@ -63,6 +67,11 @@ export class Invocation<TOut> {
     }
   }
 
+  /** Both topics: for actors that hear everything (coordinators, the end executor). */
+  get allTopics(): TopicIdLike[] {
+    return [this.topic, this.replies];
+  }
+
   /** The agent type for `name` in this invocation's namespace. */
   typeFor(slug: string): string {
     return `${this.id}.${slug}`;
@@ -72,13 +81,13 @@ export class Invocation<TOut> {
     return { type: this.typeFor(slug), key: KEY };
   }
 
-  /** Registers a factory in the namespace; `subscribe` puts it on the conversation topic. */
-  register(slug: string, factory: AgentFactory, options: { subscribe?: boolean; agentName?: string } = {}): AgentIdLike {
+  /** Registers a factory in the namespace, subscribed to `topics`. */
+  register(slug: string, factory: AgentFactory, options: { topics?: TopicIdLike[]; agentName?: string } = {}): AgentIdLike {
     const type = this.typeFor(slug);
     this.runtime.registerFactory(type, factory);
     this.factories.push(type);
-    if (options.subscribe) {
-      const subscription = new TypeSubscription(this.topic.type, type);
+    for (const topic of options.topics ?? []) {
+      const subscription = new TypeSubscription(topic.type, type);
       this.runtime.addSubscription(subscription);
       this.subscriptions.push(subscription.id);
     }

@@ -121,9 +121,9 @@ export abstract class Orchestration<TOut = OrchestrationOutput, TIn = unknown> {
       invocation.register(member.slug, () => ({
         logic: this.agentLogic(member, invocation),
         input: { ...this.agentInput(member, invocation), history: this.priorHistory(prior, member) },
-      }), { subscribe: true, agentName: member.name });
+      }), { topics: this.membersHearReplies() ? invocation.allTopics : [invocation.topic], agentName: member.name });
     }
-    const end = invocation.register('end', () => ({ logic: this.endExecutor(), input: { conversation: prior } }), { subscribe: true });
+    const end = invocation.register('end', () => ({ logic: this.endExecutor(), input: { conversation: prior } }), { topics: invocation.allTopics });
     const { firstSpeakers } = this.wire(invocation, members, end, options);
     const start = invocation.register('start', () => ({ logic: startExecutorMachine, input: { topic: invocation.topic, firstSpeakers } }));
     const startMessage: StartMessage = { type: 'start', messages };
@@ -133,6 +133,11 @@ export abstract class Orchestration<TOut = OrchestrationOutput, TIn = unknown> {
 
   /** Registers the orchestration's own actors (coordinator, gateway) and names the first speakers. */
   protected abstract wire(invocation: Invocation<TOut>, members: MemberBinding[], end: AgentIdLike, options: InvokeOptions): Wiring;
+
+  /** Whether members hear each other's responses (true unless they work independently). */
+  protected membersHearReplies(): boolean {
+    return true;
+  }
 
   /** Hooks for each agent actor (reporting, streaming; handoff adds a custom filter). */
   protected agentHooks(invocation: Invocation<TOut>): AgentActorHooks {
@@ -149,7 +154,7 @@ export abstract class Orchestration<TOut = OrchestrationOutput, TIn = unknown> {
     return {
       agent: member.name,
       instructions: member.agent.instructions,
-      topic: invocation.topic,
+      topic: invocation.replies,
       tools: member.agent.tools.map((t) => t.definition),
       maxToolIterations: this.options.maxToolIterations,
     };

@@ -39,7 +39,7 @@ export class SequentialOrchestration<TOut = OrchestrationOutput, TIn = unknown> 
     invocation.register('coordinator', () => ({
       logic: sequencerMachine,
       input: { members: members.map((m) => ({ name: m.name, id: m.id })), end },
-    }), { subscribe: true });
+    }), { topics: invocation.allTopics });
     return { firstSpeakers: [members[0].id] };
   }
 }

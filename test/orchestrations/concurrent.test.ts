@@ -45,3 +45,20 @@ describe('ConcurrentOrchestration', () => {
     })).toThrow(OrchestrationConfigError);
   });
 });
+
+describe('ConcurrentOrchestration routing', () => {
+  it("members do not receive each other's replies: only the collector and the end executor do", async () => {
+    const delivered: string[] = [];
+    const { InProcessRuntime } = await import('../../src/index.js');
+    const inspected = new InProcessRuntime({
+      inspect: (e) => {
+        if (e.type === '@xstate.event' && e.event.type === 'agent_response') delivered.push(e.actorRef.id.split('.')[1].split('/')[0]);
+      },
+    });
+    inspected.start();
+    const panel = new ConcurrentOrchestration({ members: ['A', 'B', 'C'].map((n) => agent(n, scripted([{ text: n }]))) });
+    await (await panel.invoke('q', inspected)).get();
+    expect(delivered.sort()).toEqual(['coordinator', 'coordinator', 'coordinator', 'end', 'end', 'end']);
+    await inspected.close();
+  });
+});
