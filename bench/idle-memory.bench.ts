@@ -8,10 +8,11 @@
  * Every conversation is checked (waiting, human input requested), then ended with
  * `respond(requestId, null)` and checked to end as `user_ended`, leaving the runtime empty.
  * Target (DESIGN.md): ≥ 20,000 idle 4-agent handoff conversations per GB of heap (≤ 50 kB each).
- * Note: run through tsx, esbuild's keepNames wraps named closures in `__name()`, which gives each
- * one dictionary properties; at 4982c6c that cost ~16 kB per conversation more than a `tsc` build
- * (80.3 vs 64.4 kB). The number here is therefore pessimistic for users of `dist/`.
+ * Run through tsx, esbuild's keepNames wraps named closures in `__name()`, which gives each one
+ * dictionary properties (~10–16 kB per conversation). So the benchmark then runs itself again
+ * compiled by `tsc` under plain Node — what users of `dist/` get — and prints both.
  */
+import { execFileSync } from 'node:child_process';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { assign, createActor, setup, type AnyActorRef } from 'xstate';
@@ -140,7 +141,8 @@ async function main(): Promise<void> {
   const actor = median(bare);
   const actors = samples[0].actorsPerConversation;
 
-  console.log(`\nidle memory — Node ${process.version}, ${N} idle 4-agent handoff conversations waiting on a human, heapUsed after forced GC, median of ${REPEATS}`);
+  const build = process.env.BENCH_COMPILED ? 'tsc build, plain node' : 'tsx';
+  console.log(`\nidle memory (${build}) — Node ${process.version}, ${N} idle 4-agent handoff conversations waiting on a human, heapUsed after forced GC, median of ${REPEATS}`);
   console.log(`baseline = one bare started XState actor of a trivial machine; a conversation hosts ${actors} actors\n`);
   const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} kB`;
   printTable(['measure', 'per conversation', 'conversations / GB', '÷ bare actor', '÷ (bare actor × actors hosted)'], [
@@ -154,4 +156,14 @@ async function main(): Promise<void> {
   console.log(`(${(now() - started).toFixed(1)} s)`);
 }
 
-runMain(main);
+/** The same benchmark compiled by tsc, in a child process with plain Node. */
+function compiledRun(): void {
+  const outDir = '.bench-build';
+  execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json', '--outDir', outDir, '--declaration', 'false', '--sourceMap', 'false'], { stdio: 'inherit' });
+  execFileSync(process.execPath, ['--expose-gc', `${outDir}/bench/idle-memory.bench.js`], { stdio: 'inherit', env: { ...process.env, BENCH_COMPILED: '1' } });
+}
+
+runMain(async () => {
+  await main();
+  if (!process.env.BENCH_COMPILED) compiledRun();
+});

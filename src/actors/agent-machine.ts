@@ -115,15 +115,41 @@ function emptyTurn(): TurnState {
   return { messages: [], usage: ZERO_USAGE, modelCalls: 0, calls: [], results: {}, pending: [], approvedIds: [], approvals: [], controlIds: [] };
 }
 
-function controlToolDefinitions(input: AgentActorInput): ToolDefinition[] {
+const NO_TOOLS: ToolDefinition[] = [];
+const controlToolCache = new WeakMap<object, { plain?: ToolDefinition[]; withComplete?: ToolDefinition[] }>();
+const toolListCache = new WeakMap<object, WeakMap<object, ToolDefinition[]>>();
+
+/**
+ * The agent's own tools plus its control tools (handoffs, complete_task). Memoised on the input's
+ * arrays, which orchestrations share across invocations, so idle conversations share them too.
+ */
+function agentTools(input: AgentActorInput): ToolDefinition[] {
+  const own = input.tools ?? NO_TOOLS;
+  const control = controlToolDefinitions(input.handoffs ?? NO_EDGES, input.completeTool ?? false);
+  if (control.length === 0) return own;
+  let byControl = toolListCache.get(own);
+  if (!byControl) toolListCache.set(own, (byControl = new WeakMap()));
+  let all = byControl.get(control);
+  if (!all) byControl.set(control, (all = [...own, ...control]));
+  return all;
+}
+
+const NO_EDGES: HandoffEdge[] = [];
+
+function controlToolDefinitions(handoffs: HandoffEdge[], completeTool: boolean): ToolDefinition[] {
+  let cached = controlToolCache.get(handoffs);
+  if (!cached) controlToolCache.set(handoffs, (cached = {}));
+  const key = completeTool ? 'withComplete' : 'plain';
+  const hit = cached[key];
+  if (hit) return hit;
   const reason = { type: 'object', properties: { reason: { type: ['string', 'null'], description: 'Why, in one sentence.' } }, required: ['reason'], additionalProperties: false };
-  const defs: ToolDefinition[] = (input.handoffs ?? []).map((h) => ({
+  const defs: ToolDefinition[] = handoffs.map((h) => ({
     name: h.toolName,
     description: h.description ? `Transfer the conversation to ${h.target}: ${h.description}` : `Transfer the conversation to ${h.target}.`,
     parameters: reason,
     strict: true,
   }));
-  if (input.completeTool) {
+  if (completeTool) {
     defs.push({
       name: COMPLETE_TASK_TOOL,
       description: 'Call when the task is done, with a short summary of the outcome.',
@@ -131,6 +157,7 @@ function controlToolDefinitions(input: AgentActorInput): ToolDefinition[] {
       strict: true,
     });
   }
+  cached[key] = defs;
   return defs;
 }
 
@@ -371,7 +398,7 @@ export const agentMachine = setup({
     agent: input.agent,
     instructions: input.instructions,
     topic: input.topic,
-    tools: [...(input.tools ?? []), ...controlToolDefinitions(input)],
+    tools: agentTools(input),
     handoffs: input.handoffs ?? [],
     completeTool: input.completeTool ?? false,
     maxToolIterations: input.maxToolIterations ?? DEFAULT_MAX_TOOL_ITERATIONS,

@@ -42,6 +42,7 @@ export const startExecutorMachine = setup({
     ready: {
       on: { start: { target: 'started', actions: 'broadcastTaskAndAskFirstSpeakers' } },
     },
-    started: {},
+    /** Final: its work is done, so the runtime retires it (an idle conversation does not keep it). */
+    started: { type: 'final' },
   },
 });

@@ -115,8 +115,8 @@ export class HandoffOrchestration<TOut = OrchestrationOutput, TIn = unknown> ext
     return super.invoke(task, runtime, options);
   }
 
-  protected override agentInput(member: MemberBinding, invocation: Invocation<TOut>): AgentActorInput {
-    const base = super.agentInput(member, invocation);
+  protected override memberInput(member: MemberBinding): Omit<AgentActorInput, 'topic'> {
+    const base = super.memberInput(member);
     const routes = this.routes.get(member.name)!;
     const extra = this.instructionsFor(member.name, routes);
     const filter = this.settings.toolCallFilter;

@@ -74,6 +74,7 @@ export abstract class Orchestration<TOut = OrchestrationOutput, TIn = unknown> {
   /** Invocations not yet torn down, by id: how shared actor logic finds the invocation it acts for. */
   private readonly live = new Map<string, Invocation<TOut>>();
   /** Actor logic built once per orchestration (building a machine with `provide` is costly). */
+  private readonly memberInputs = new Map<ChatCompletionAgent, Omit<AgentActorInput, 'topic'>>();
   private readonly logicCache = new Map<unknown, AnyActorLogic>();
 
   protected constructor(protected readonly kind: string, options: OrchestrationOptions<TOut, TIn>) {
@@ -149,15 +150,23 @@ export abstract class Orchestration<TOut = OrchestrationOutput, TIn = unknown> {
     return prior;
   }
 
-  /** The agent actor's input for `member`; orchestrations extend it (handoffs, filters…). */
-  protected agentInput(member: MemberBinding, invocation: Invocation<TOut>): AgentActorInput {
+  /**
+   * The agent actor's input for `member`, apart from the topic; orchestrations extend it
+   * (handoffs, filters…). Computed once per member: every invocation shares it.
+   */
+  protected memberInput(member: MemberBinding): Omit<AgentActorInput, 'topic'> {
     return {
       agent: member.name,
       instructions: member.agent.instructions,
-      topic: invocation.replies,
       tools: member.agent.tools.map((t) => t.definition),
       maxToolIterations: this.options.maxToolIterations,
     };
+  }
+
+  private agentInput(member: MemberBinding, invocation: Invocation<TOut>): AgentActorInput {
+    let input = this.memberInputs.get(member.agent);
+    if (!input) this.memberInputs.set(member.agent, (input = this.memberInput(member)));
+    return { ...input, topic: invocation.replies };
   }
 
   /** Applies the output transform or structured output; the default output otherwise. */

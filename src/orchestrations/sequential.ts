@@ -31,8 +31,8 @@ export class SequentialOrchestration<TOut = OrchestrationOutput, TIn = unknown> 
     this.history = options.history ?? 'all';
   }
 
-  protected override agentInput(member: MemberBinding, invocation: Invocation<TOut>): AgentActorInput {
-    return { ...super.agentInput(member, invocation), keep: this.history === 'previous' ? 'latestResponse' : 'all' };
+  protected override memberInput(member: MemberBinding): Omit<AgentActorInput, 'topic'> {
+    return { ...super.memberInput(member), keep: this.history === 'previous' ? 'latestResponse' : 'all' };
   }
 
   protected wire(invocation: Invocation<TOut>, members: MemberBinding[], end: AgentIdLike): Wiring {

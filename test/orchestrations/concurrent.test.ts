@@ -52,7 +52,7 @@ describe('ConcurrentOrchestration routing', () => {
     const { InProcessRuntime } = await import('../../src/index.js');
     const inspected = new InProcessRuntime({
       inspect: (e) => {
-        if (e.type === '@xstate.event' && e.event.type === 'agent_response') delivered.push(e.actorRef.id.split('.')[1].split('/')[0]);
+        if (e.type === '@xstate.event' && e.event.type === 'agent_response') delivered.push((e.actorRef as unknown as { id: string }).id.split('.')[1].split('/')[0]);
       },
     });
     inspected.start();
