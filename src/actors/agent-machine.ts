@@ -8,10 +8,12 @@
 import { assign, enqueueActions, fromPromise, setup, type ActorRefFrom } from 'xstate';
 import { addUsage, ZERO_USAGE, type ChatMessage, type ToolCall, type Usage } from '../agents/chat-message.js';
 import type { ChatResponse, ToolDefinition } from '../agents/chat-client.js';
-import { errorCommand, publishCommand, replyCommand, replyErrorCommand, type MessageEvent, type TopicIdLike } from '../runtime/index.js';
+import { publishCommand, replyCommand, replyErrorCommand, type MessageEvent, type TopicIdLike } from '../runtime/index.js';
 import type { AgentResponse, ConversationMessage, Handoff, ToolApprovalDecision, ToolApprovalRequest, TurnRequest } from './protocol.js';
 import type { ActorEvent } from './events.js';
 import { contextWindow, filterToolCalls, type ToolCallFilterMode } from './tool-call-filter.js';
+import { finalReply } from './replies.js';
+import { reportAction } from './events.js';
 import { AgentTurnError, TurnLimitError } from './errors.js';
 
 /** A generated handoff tool: calling `toolName` hands the conversation to `target`. */
@@ -197,7 +199,7 @@ function planToolCalls(context: AgentContext, turn: TurnState, calls: ToolCall[]
         completion = { summary: typeof summary === 'string' ? summary : '' };
         results[call.id] = { content: 'Task completed.', isError: false };
       }
-    } else if (call.name.startsWith('transfer_to_') && context.handoffs.length > 0) {
+    } else if (call.name.startsWith('transfer_to_') && context.handoffs.length > 0 && !context.tools.some((t) => t.name === call.name)) {
       // A hallucinated target: tell the model which transfers exist, and let it try again.
       const valid = context.handoffs.map((h) => h.target).join(', ');
       results[call.id] = { content: `Error: "${call.name}" is not an available handoff. You can transfer to: ${valid}.`, isError: true };
@@ -251,17 +253,27 @@ export function hearResponse(context: AgentContext, event: AgentEvent, filter: R
   // latestResponse: keep what users and the system said and the agent's own words; the newest
   // response replaces every earlier agent's.
   const keepIt = (m: ChatMessage) => m.role === 'user' || m.role === 'system' || m.name === context.agent;
-  return { cache: [...context.cache.filter(keepIt), ...heard], history: context.history.filter(keepIt) };
+  return { cache: [...keepWithResults(context.cache, keepIt), ...heard], history: keepWithResults(context.history, keepIt) };
 }
 
-/** The `report` action with its event, for use inside `enqueueActions` (typed loosely there). */
-function reportAction(event: ActorEvent): never {
-  return { type: 'report', params: event } as never;
+/** The id of the approval request for one tool call of one agent. */
+export function approvalRequestId(agent: string, toolCallId: string): string {
+  return `approval:${agent}:${toolCallId}`;
 }
 
-function lastAssistant(messages: ChatMessage[]): ChatMessage | undefined {
-  for (let i = messages.length - 1; i >= 0; i--) if (messages[i].role === 'assistant') return messages[i];
-  return undefined;
+/** Keeps the messages `keep` accepts; a tool result goes with the message that called it. */
+function keepWithResults(messages: ChatMessage[], keep: (m: ChatMessage) => boolean): ChatMessage[] {
+  const out: ChatMessage[] = [];
+  let keptCaller = false;
+  for (const m of messages) {
+    if (m.role === 'tool') {
+      if (keptCaller) out.push(m);
+      continue;
+    }
+    keptCaller = keep(m);
+    if (keptCaller) out.push(m);
+  }
+  return out;
 }
 type ErrorEvent = { error: unknown };
 
@@ -318,7 +330,8 @@ export const agentMachine = setup({
         const merged = { ...turn.results };
         for (const r of results) merged[r.toolCallId] = { content: r.content, isError: r.isError };
         // Deterministic ids: stepping tests and checkpoints can name them.
-        const approvals = needApproval.map((toolCall) => ({ requestId: `approval_${toolCall.id}`, toolCall, decided: false }));
+        // Deterministic, and unique per invocation: providers reuse tool-call ids across agents.
+        const approvals = needApproval.map((toolCall) => ({ requestId: approvalRequestId(context.agent, toolCall.id), toolCall, decided: false }));
         return { ...turn, results: merged, pending: needApproval, approvals };
       },
     }),
@@ -359,20 +372,17 @@ export const agentMachine = setup({
       const response = buildResponse(context, turn);
       if (context.topic) enqueue.emit(publishCommand(response, context.topic));
       enqueue.emit(replyCommand(response));
-      const final = lastAssistant(turn.messages);
+      const [final] = finalReply(response);
       if (final) enqueue(reportAction({ type: 'agent_response', agent: context.agent, message: final, messages: turn.messages, usage: turn.usage }));
       enqueue.assign({ history: [...context.history, ...turn.messages], turn: null });
     }),
     failTurn: enqueueActions(({ context, event, enqueue }) => {
-      const error = new AgentTurnError(context.agent, { cause: (event as unknown as ErrorEvent).error });
-      enqueue.emit(errorCommand(error));
-      enqueue.emit(replyErrorCommand(error));
+      // The caller of an RPC gets it; otherwise the runtime reports it on its error channel.
+      enqueue.emit(replyErrorCommand(new AgentTurnError(context.agent, { cause: (event as unknown as ErrorEvent).error })));
       enqueue.assign({ turn: null });
     }),
     failTurnLimit: enqueueActions(({ context, enqueue }) => {
-      const error = new TurnLimitError(context.agent, context.maxToolIterations);
-      enqueue.emit(errorCommand(error));
-      enqueue.emit(replyErrorCommand(error));
+      enqueue.emit(replyErrorCommand(new TurnLimitError(context.agent, context.maxToolIterations)));
       enqueue.assign({ turn: null });
     }),
   },

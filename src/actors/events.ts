@@ -17,3 +17,8 @@ export type ActorEvent =
   | { type: 'magentic_progress'; round: number; ledger: Record<string, unknown> };
 
 export type ActorEventType = ActorEvent['type'];
+
+/** The `report` action with its event, for use inside `enqueueActions` (typed loosely there). */
+export function reportAction(event: ActorEvent): never {
+  return { type: 'report', params: event } as never;
+}

@@ -10,7 +10,7 @@ import type { ChatMessage } from '../agents/chat-message.js';
 import { errorCommand, sendCommand, type AgentIdLike, type MessageEvent } from '../runtime/index.js';
 import { turnRequest, type AgentResponse, type Completion, type ConversationMessage, type HumanInputRequest, type UserReply } from './protocol.js';
 import { finalReply } from './replies.js';
-import type { ActorEvent } from './events.js';
+import { reportAction, type ActorEvent } from './events.js';
 
 /** Who answers the user's next message. `previous` is an alias of `asker`. */
 export type ResumeWith = 'asker' | 'previous' | 'start';
@@ -45,10 +45,6 @@ type CoordinatorEvent = MessageEvent<ConversationMessage> | MessageEvent<AgentRe
 
 function response(event: CoordinatorEvent): AgentResponse {
   return (event as MessageEvent<AgentResponse>).message;
-}
-
-function report(event: ActorEvent): never {
-  return { type: 'report', params: event } as never;
 }
 
 function completion(context: HandoffCoordinatorContext, reason: string, messages: ChatMessage[] = context.lastReply): Completion {
@@ -94,7 +90,7 @@ export const handoffCoordinatorMachine = setup({
     handOff: enqueueActions(({ context, event, enqueue }) => {
       const { agent, handoff } = response(event);
       enqueue.assign({ handoffs: context.handoffs + 1, autonomousTurns: { ...context.autonomousTurns, [agent]: 0 }, lastAgent: handoff!.target });
-      enqueue(report({ type: 'handoff', from: agent, to: handoff!.target, ...(handoff!.reason ? { reason: handoff!.reason } : {}) }));
+      enqueue(reportAction({ type: 'handoff', from: agent, to: handoff!.target, ...(handoff!.reason ? { reason: handoff!.reason } : {}) }));
       enqueue.emit(sendCommand(turnRequest(), context.members[handoff!.target]));
     }),
     continueAutonomously: enqueueActions(({ context, enqueue }) => {

@@ -8,7 +8,7 @@ import { enqueueActions, fromPromise, setup } from 'xstate';
 import type { ChatMessage } from '../agents/chat-message.js';
 import { errorCommand, publishCommand, sendCommand, type AgentIdLike, type MessageEvent, type TopicIdLike } from '../runtime/index.js';
 import { conversation, type HumanInputRequest, type HumanInputResponse, type UserReply } from './protocol.js';
-import type { ActorEvent } from './events.js';
+import { reportAction, type ActorEvent } from './events.js';
 
 export interface HumanGatewayInput {
   topic: TopicIdLike;
@@ -47,7 +47,7 @@ export const humanGatewayMachine = setup({
     announceRequest: enqueueActions(({ event, enqueue }) => {
       const request = (event as MessageEvent<HumanInputRequest>).message;
       enqueue.assign({ pending: request });
-      enqueue({ type: 'report', params: { type: 'human_input_requested', requestId: request.requestId, agent: request.agent, ...(request.message ? { message: request.message } : {}) } } as never);
+      enqueue(reportAction({ type: 'human_input_requested', requestId: request.requestId, agent: request.agent, ...(request.message ? { message: request.message } : {}) }));
     }),
     relayUserReply: enqueueActions(({ context, event, enqueue }) => {
       const request = context.pending!;

@@ -11,8 +11,6 @@ import { conversation, turnRequest } from './protocol.js';
 export type StartMessage = {
   type: 'start';
   messages: ChatMessage[];
-  /** Who speaks first; defaults to the executor's configured first speakers. */
-  firstSpeakers?: AgentIdLike[];
 };
 
 export interface StartExecutorInput {
@@ -28,9 +26,9 @@ export const startExecutorMachine = setup({
   },
   actions: {
     broadcastTaskAndAskFirstSpeakers: enqueueActions(({ context, event, enqueue }) => {
-      const { messages, firstSpeakers } = event.message;
+      const { messages } = event.message;
       if (messages.length > 0) enqueue.emit(publishCommand(conversation(messages), context.topic));
-      for (const speaker of firstSpeakers ?? context.firstSpeakers) enqueue.emit(sendCommand(turnRequest(), speaker));
+      for (const speaker of context.firstSpeakers) enqueue.emit(sendCommand(turnRequest(), speaker));
       enqueue.assign({ started: true });
     }),
   },

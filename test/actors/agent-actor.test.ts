@@ -98,3 +98,24 @@ describe('agent actor on the runtime, with real tools', () => {
     expect(model.requests).toHaveLength(3);
   });
 });
+
+describe('approvals of several agents in one invocation', () => {
+  it('two agents whose providers reuse a tool-call id get distinct approval requests; both resolve', async () => {
+    runtime = startedRuntime();
+    const guarded = () => tool({ name: 'wipe', description: 'dangerous', parameters: z.object({}), needsApproval: true, execute: () => 'wiped' });
+    // Both scripted clients number their first call "call_0_0".
+    const a = scripted([{ toolCalls: [{ name: 'wipe', arguments: {} }] }, { text: 'A done' }]);
+    const b = scripted([{ toolCalls: [{ name: 'wipe', arguments: {} }] }, { text: 'B done' }]);
+    const { ConcurrentOrchestration } = await import('../../src/index.js');
+    const panel = new ConcurrentOrchestration({ members: [agent('A', a, { tools: [guarded()] }), agent('B', b, { tools: [guarded()] })] });
+    const result = await panel.invoke('wipe', runtime);
+    const ids: string[] = [];
+    for await (const event of result.events) {
+      if (event.type !== 'approval_requested') continue;
+      ids.push(event.requestId);
+      result.approve(event.requestId);
+    }
+    expect(new Set(ids).size).toBe(2);
+    expect((await result.get()).messages.map((m) => m.content)).toEqual(['A done', 'B done']);
+  });
+});

@@ -92,12 +92,12 @@ describe('agent machine (stepped, no runtime)', () => {
     [s, actions] = step(s, doneEvent('runTools', { results: [], needApproval: [{ id: 'c1', name: 'process_refund', arguments: '{}' }] }));
     expect(s.value).toBe('awaitingApproval');
     expect(s.hasTag('busy')).toBe(false);
-    expect(commandsOf(actions)[0]).toMatchObject({ type: 'runtime.publish', message: { type: 'tool_approval_request', requestId: 'approval_c1', agent: 'Refund' } });
-    expect(reportsOf(actions)).toEqual([expect.objectContaining({ type: 'approval_requested', requestId: 'approval_c1' })]);
+    expect(commandsOf(actions)[0]).toMatchObject({ type: 'runtime.publish', message: { type: 'tool_approval_request', requestId: 'approval:Refund:c1', agent: 'Refund' } });
+    expect(reportsOf(actions)).toEqual([expect.objectContaining({ type: 'approval_requested', requestId: 'approval:Refund:c1' })]);
     // A decision for an unknown request changes nothing.
     const [same] = step(s, messageEvent({ type: 'tool_approval_decision', requestId: 'nope', approved: true }));
     expect(same.value).toBe('awaitingApproval');
-    [s, actions] = step(s, messageEvent({ type: 'tool_approval_decision', requestId: 'approval_c1', approved: true }));
+    [s, actions] = step(s, messageEvent({ type: 'tool_approval_decision', requestId: 'approval:Refund:c1', approved: true }));
     expect(s.value).toEqual({ working: 'runningTools' });
     expect(invokedOf(actions)[0].input).toMatchObject({ approvedIds: ['c1'], calls: [{ id: 'c1' }] });
   });
@@ -107,7 +107,7 @@ describe('agent machine (stepped, no runtime)', () => {
     [s] = step(s, messageEvent({ type: 'turn_request' }));
     [s] = step(s, reply('', [{ id: 'c1', name: 'process_refund', arguments: '{}' }]));
     [s] = step(s, doneEvent('runTools', { results: [], needApproval: [{ id: 'c1', name: 'process_refund', arguments: '{}' }] }));
-    const [next, actions] = step(s, messageEvent({ type: 'tool_approval_decision', requestId: 'approval_c1', approved: false, reason: 'too much' }));
+    const [next, actions] = step(s, messageEvent({ type: 'tool_approval_decision', requestId: 'approval:Refund:c1', approved: false, reason: 'too much' }));
     expect(next.value).toEqual({ working: 'callingModel' });
     const messages = (invokedOf(actions)[0].input as { messages: ChatMessage[] }).messages;
     expect(messages.at(-1)).toMatchObject({ role: 'tool', toolCallId: 'c1', content: expect.stringContaining('Rejected by the user: too much') });
@@ -125,12 +125,13 @@ describe('agent machine (stepped, no runtime)', () => {
     [s] = step(s, loop());
     [s, actions] = step(s, answered(s.context.turn!.pending[0].id));
     expect(s.value).toBe('idle');
-    const [error, replyError] = commandsOf(actions);
-    expect(error.type).toBe('runtime.error');
-    const cause = (error as { error: TurnLimitError }).error;
+    // One error path: the RPC caller gets it, or the runtime reports it on its error channel.
+    const [replyError] = commandsOf(actions);
+    expect(commandsOf(actions)).toHaveLength(1);
+    expect(replyError.type).toBe('runtime.reply_error');
+    const cause = (replyError as { error: TurnLimitError }).error;
     expect(cause).toBeInstanceOf(TurnLimitError);
     expect(cause.message).toContain('"Refund"');
-    expect(replyError.type).toBe('runtime.reply_error');
     expect(s.context.turn).toBeNull();
   });
 
@@ -140,6 +141,7 @@ describe('agent machine (stepped, no runtime)', () => {
     const boom = new Error('HTTP 500');
     const [idle, actions] = step(s, errorEvent('callModel', boom));
     expect(idle.value).toBe('idle');
+    expect(commandsOf(actions).map((c) => c.type)).toEqual(['runtime.reply_error']);
     const error = (commandsOf(actions)[0] as { error: AgentTurnError }).error;
     expect(error).toBeInstanceOf(AgentTurnError);
     expect(error.cause).toBe(boom);
@@ -198,6 +200,29 @@ describe('agent machine (stepped, no runtime)', () => {
     let [none] = start({ toolCallFilter: 'none' });
     [none] = step(none, messageEvent(response));
     expect(none.context.cache).toHaveLength(4);
+  });
+
+  it("an agent's own tool named transfer_to_* runs as a tool, not as a hallucinated handoff", () => {
+    let [s] = start({ tools: [{ name: 'transfer_to_savings', description: 'move money', parameters: {} }], handoffs: [{ toolName: 'transfer_to_Other', target: 'Other' }] });
+    [s] = step(s, messageEvent({ type: 'turn_request' }));
+    const [next, actions] = step(s, reply('', [{ id: 'm', name: 'transfer_to_savings', arguments: '{}' }]));
+    expect(next.value).toEqual({ working: 'runningTools' });
+    expect((invokedOf(actions)[0].input as { calls: Array<{ name: string }> }).calls.map((c) => c.name)).toEqual(['transfer_to_savings']);
+  });
+
+  it("history 'latestResponse' keeps the agent's own tool results with their calls", () => {
+    const own: ChatMessage[] = [
+      user('task'),
+      { id: 'a', role: 'assistant', name: 'Refund', content: '', toolCalls: [{ id: 'c', name: 'lookup', arguments: '{}' }] },
+      { id: 't', role: 'tool', name: 'lookup', content: 'found', toolCallId: 'c' },
+      { id: 'b', role: 'assistant', name: 'Refund', content: 'done' },
+    ];
+    let [s] = start({ keep: 'latestResponse', history: own });
+    const other = (text: string): AgentResponse => ({ type: 'agent_response', agent: 'Other', text, usage, messages: [{ id: text, role: 'assistant', name: 'Other', content: text }] });
+    [s] = step(s, messageEvent(other('first')));
+    [s] = step(s, messageEvent(other('second')));
+    expect(s.context.history.map((m) => m.id)).toEqual(['u-task', 'a', 't', 'b']);
+    expect(s.context.cache.map((m) => m.id)).toEqual(['second']);
   });
 
   it('a context window sends only the last N messages, never an orphaned tool result', () => {

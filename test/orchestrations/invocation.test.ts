@@ -64,6 +64,17 @@ describe('invoke / OrchestrationResult', () => {
     expect((await (await healthy.invoke('go', runtime)).get()).messages[0].content).toBe('ok');
   });
 
+  it('a failed turn reaches the runtime error channel exactly once', async () => {
+    runtime = startedRuntime();
+    const seen: unknown[] = [];
+    runtime.onError((e) => seen.push(e.error));
+    const failing = new SequentialOrchestration({ members: [agent('Broken', scripted([{ error: { status: 503 } }]))] });
+    await (await failing.invoke('go', runtime)).get().catch(() => {});
+    await runtime.stopWhenIdle();
+    expect(seen).toHaveLength(1);
+    expect(seen[0]).toBeInstanceOf(AgentTurnError);
+  });
+
   it('100 concurrent invocations on one runtime each get their own output, and leave nothing behind', async () => {
     runtime = startedRuntime();
     const echo = (name: string) => agent(name, scripted((request) => ({ text: `${name}<${request.messages.find((m) => m.role === 'user')!.content}>`, delayMs: 1 })));
