@@ -6,13 +6,14 @@
 import { nanoid } from 'nanoid';
 import type { ChatMessage } from '../agents/chat-message.js';
 import type { ActorEvent } from '../actors/events.js';
-import type { HumanInputResponse, ToolApprovalDecision } from '../actors/protocol.js';
+import { HumanInputResponseSchema, type HumanInputResponse, type ToolApprovalDecision } from '../actors/protocol.js';
 import {
   TypeSubscription, InvalidArgumentError,
   type AgentFactory, type AgentIdLike, type AgentRuntime, type Message, type RuntimeErrorEvent, type TopicIdLike,
 } from '../runtime/index.js';
 import { InvocationCancelledError, OrchestrationTimeoutError } from './errors.js';
 import { OrchestrationResult } from './result.js';
+import { timerDelay } from './timeouts.js';
 
 export interface InvocationOptions {
   signal?: AbortSignal;
@@ -42,6 +43,7 @@ export class Invocation<TOut> {
   private cleanedUp = false;
 
   constructor(readonly runtime: AgentRuntime, private readonly options: InvocationOptions = {}) {
+    const timeoutMs = timerDelay(options.timeoutMs, 'invoke({ timeoutMs })');
     this.result = new OrchestrationResult<TOut>(this.id, {
       cancel: () => this.cancel(new InvocationCancelledError(`Invocation ${this.id} was cancelled.`)),
       respond: (requestId, reply) => this.respond(requestId, reply),
@@ -52,7 +54,7 @@ export class Invocation<TOut> {
     this.disposers.push(runtime.onError((event: RuntimeErrorEvent) => {
       if (ours(event.agent) || ours(event.sender)) this.fail(event.error);
     }));
-    const { signal, timeoutMs } = options;
+    const { signal } = options;
     if (signal) {
       const onAbort = () => this.cancel(new InvocationCancelledError(`Invocation ${this.id} was aborted by its signal.`, { cause: signal.reason }));
       if (signal.aborted) queueMicrotask(onAbort);
@@ -136,9 +138,13 @@ export class Invocation<TOut> {
   }
 
   private respond(requestId: string, reply: string | ChatMessage | null): void {
-    if (!this.pendingHumanRequests.delete(requestId) || !this.gateway) {
+    if (!this.pendingHumanRequests.has(requestId) || !this.gateway) {
       throw new InvalidArgumentError(`respond(): invocation ${this.id} has no open human input request "${requestId}".`);
     }
+    if (!HumanInputResponseSchema.shape.reply.safeParse(reply).success) {
+      throw new InvalidArgumentError(`respond("${requestId}"): the reply must be a string, a ChatMessage ({ id, role, content }) or null.`);
+    }
+    this.pendingHumanRequests.delete(requestId);
     const message: HumanInputResponse = { type: 'human_input_response', requestId, reply };
     this.send(message, this.gateway);
   }

@@ -3,10 +3,10 @@
  * invocation, the start and end executors, one agent actor per member), output transforms and
  * callbacks. Each orchestration adds its coordinator and says who speaks first.
  */
-import type { z } from 'zod';
+import { z } from 'zod';
 import { fromPromise, type AnyActorLogic } from 'xstate';
 import type { ChatClient } from '../agents/chat-client.js';
-import type { ChatMessage } from '../agents/chat-message.js';
+import { ChatMessageSchema, type ChatMessage } from '../agents/chat-message.js';
 import type { ChatCompletionAgent } from '../agents/chat-completion-agent.js';
 import { createAgentActor, type AgentActorHooks } from '../actors/agent-actor.js';
 import type { AgentActorInput } from '../actors/agent-machine.js';
@@ -68,12 +68,37 @@ export interface Wiring {
   firstSpeakers: AgentIdLike[];
 }
 
+const RESERVED_SLUGS = ['end', 'start', 'coordinator', 'gateway'];
+
+/** Agent-type suffixes for member names: sanitised, and unique even when sanitising collides. */
+function uniqueSlugs(names: string[]): string[] {
+  const used = new Set(RESERVED_SLUGS);
+  return names.map((name) => {
+    const base = sanitizeName(name);
+    let slug = base;
+    for (let n = 2; used.has(slug); n++) slug = `${base}_${n}`;
+    used.add(slug);
+    return slug;
+  });
+}
+
+function priorConversation(prior: OrchestrationOutput, kind: string): ChatMessage[] {
+  const parsed = z.array(ChatMessageSchema).safeParse(prior?.conversation);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new OrchestrationConfigError(`${kind}: continueFrom.conversation is not a list of ChatMessages (${issue.path.join('.') || '(root)'}: ${issue.message}); pass the output of a previous invocation.`);
+  }
+  return prior.conversation;
+}
+
 export abstract class Orchestration<TOut = OrchestrationOutput, TIn = unknown> {
   readonly members: readonly ChatCompletionAgent[];
   protected readonly options: OrchestrationOptions<TOut, TIn>;
   /** Invocations not yet torn down, by id: how shared actor logic finds the invocation it acts for. */
   private readonly live = new Map<string, Invocation<TOut>>();
   /** Actor logic built once per orchestration (building a machine with `provide` is costly). */
+  /** Each member's agent-type suffix: sanitised, unique, never an executor's name. */
+  private readonly slugs: string[];
   private readonly memberInputs = new Map<ChatCompletionAgent, Omit<AgentActorInput, 'topic'>>();
   private readonly logicCache = new Map<unknown, AnyActorLogic>();
 
@@ -97,6 +122,7 @@ export abstract class Orchestration<TOut = OrchestrationOutput, TIn = unknown> {
     }
     this.members = options.members;
     this.options = options;
+    this.slugs = uniqueSlugs(options.members.map((m) => m.name));
   }
 
   /**
@@ -109,26 +135,32 @@ export abstract class Orchestration<TOut = OrchestrationOutput, TIn = unknown> {
    */
   async invoke(task: TIn, runtime: AgentRuntime, options: InvokeOptions = {}): Promise<OrchestrationResult<TOut>> {
     const messages = this.options.inputTransform ? await this.options.inputTransform(task) : taskMessages(task);
+    const prior = options.continueFrom === undefined ? [] : priorConversation(options.continueFrom, this.kind);
     const invocation = new Invocation<TOut>(runtime, {
       signal: options.signal,
       timeoutMs: options.timeoutMs,
       onEvent: (event) => this.onEvent(event),
     });
-    this.live.set(invocation.id, invocation);
-    invocation.onCleanup(() => this.live.delete(invocation.id));
-    const members = this.bind(invocation);
-    const prior = options.continueFrom?.conversation ?? [];
-    for (const member of members) {
-      invocation.register(member.slug, () => ({
-        logic: this.agentLogic(member, invocation),
-        input: { ...this.agentInput(member, invocation), history: this.priorHistory(prior, member) },
-      }), { topics: this.membersHearReplies() ? invocation.allTopics : [invocation.topic], agentName: member.name });
+    try {
+      this.live.set(invocation.id, invocation);
+      invocation.onCleanup(() => this.live.delete(invocation.id));
+      const members = this.bind(invocation);
+      for (const member of members) {
+        invocation.register(member.slug, () => ({
+          logic: this.agentLogic(member, invocation),
+          input: { ...this.agentInput(member, invocation), history: this.priorHistory(prior, member) },
+        }), { topics: this.membersHearReplies() ? invocation.allTopics : [invocation.topic], agentName: member.name });
+      }
+      const end = invocation.register('end', () => ({ logic: this.endExecutor(), input: { conversation: prior } }), { topics: invocation.allTopics });
+      const { firstSpeakers } = this.wire(invocation, members, end, options);
+      const start = invocation.register('start', () => ({ logic: startExecutorMachine, input: { topic: invocation.topic, firstSpeakers } }));
+      const startMessage: StartMessage = { type: 'start', messages };
+      invocation.send(startMessage, start);
+    } catch (error) {
+      // Nothing of a run that could not start may stay on the runtime.
+      invocation.cancel(error instanceof Error ? error : new Error(String(error)));
+      throw error;
     }
-    const end = invocation.register('end', () => ({ logic: this.endExecutor(), input: { conversation: prior } }), { topics: invocation.allTopics });
-    const { firstSpeakers } = this.wire(invocation, members, end, options);
-    const start = invocation.register('start', () => ({ logic: startExecutorMachine, input: { topic: invocation.topic, firstSpeakers } }));
-    const startMessage: StartMessage = { type: 'start', messages };
-    invocation.send(startMessage, start);
     return invocation.result;
   }
 
@@ -219,13 +251,7 @@ export abstract class Orchestration<TOut = OrchestrationOutput, TIn = unknown> {
   }
 
   private bind(invocation: Invocation<TOut>): MemberBinding[] {
-    const used = new Set(['end', 'start', 'coordinator', 'gateway']);
-    return this.members.map((agent, i) => {
-      let slug = sanitizeName(agent.name);
-      if (used.has(slug)) slug = `${slug}_${i}`;
-      used.add(slug);
-      return { agent, name: agent.name, slug, id: invocation.idFor(slug) };
-    });
+    return this.members.map((agent, i) => ({ agent, name: agent.name, slug: this.slugs[i], id: invocation.idFor(this.slugs[i]) }));
   }
 
   private onEvent(event: ActorEvent): void | Promise<void> {

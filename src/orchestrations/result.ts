@@ -2,6 +2,7 @@ import type { ChatMessage } from '../agents/chat-message.js';
 import type { ActorEvent } from '../actors/events.js';
 import { EventStream } from './event-stream.js';
 import { InvocationStateError, OrchestrationTimeoutError } from './errors.js';
+import { timerDelay } from './timeouts.js';
 
 /** Every event an invocation streams, tagged with its id. */
 export type OrchestrationEvent<TOut = unknown> =
@@ -55,10 +56,15 @@ export class OrchestrationResult<TOut> {
    * longer — without cancelling; call `get` again to keep waiting.
    */
   get(timeoutMs?: number): Promise<TOut> {
-    if (timeoutMs === undefined || this.state !== 'running') return this.settled;
-    if (!(timeoutMs >= 0)) return Promise.reject(new RangeError(`get(timeoutMs): expected a number >= 0, got ${timeoutMs}.`));
+    let delay: number | undefined;
+    try {
+      delay = timerDelay(timeoutMs, 'get(timeoutMs)');
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (delay === undefined || this.state !== 'running') return this.settled;
     return new Promise<TOut>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new OrchestrationTimeoutError(`get(${timeoutMs}): invocation ${this.invocationId} did not finish in ${timeoutMs} ms; it is still running.`)), timeoutMs);
+      const timer = setTimeout(() => reject(new OrchestrationTimeoutError(`get(${timeoutMs}): invocation ${this.invocationId} did not finish in ${timeoutMs} ms; it is still running.`)), delay);
       this.settled.then(resolve, reject).finally(() => clearTimeout(timer));
     });
   }

@@ -359,3 +359,19 @@ describe('HandoffOrchestration continueFrom with reused tool-call ids', () => {
     expect(seen.some((m) => m.toolCalls?.some((c) => c.name === 'transfer_to_Orders'))).toBe(false);
   });
 });
+
+describe('HandoffOrchestration respond() checks', () => {
+  it('a malformed reply is rejected at once, naming the request; the conversation goes on', async () => {
+    runtime = startedRuntime();
+    const triage = scripted([{ text: 'Which order?' }, { text: 'Found order 5.' }]);
+    const support = new HandoffOrchestration({ members: [agent('Triage', triage), agent('Other', scripted([]))] });
+    const result = await support.invoke('help', runtime);
+    const replies = ['order 5', null];
+    for await (const event of result.events) {
+      if (event.type !== 'human_input_requested') continue;
+      expect(() => result.respond(event.requestId, { role: 'user', text: 'order 5' } as never)).toThrow(new RegExp(`respond\\("${event.requestId}"\\): the reply must be`));
+      result.respond(event.requestId, replies.shift()!);
+    }
+    expect((await result.get()).messages[0].content).toBe('Found order 5.');
+  });
+});

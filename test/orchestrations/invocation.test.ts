@@ -144,3 +144,34 @@ describe('invoke / OrchestrationResult', () => {
     expect(error.message).toContain('score');
   });
 });
+
+describe('invoke input checks', () => {
+  it('timeouts: Infinity means none; negative, NaN or too large is a RangeError naming the option', async () => {
+    runtime = startedRuntime();
+    const orchestration = new SequentialOrchestration({ members: [agent('A', scripted([{ text: 'ok', delayMs: 20 }, { text: 'ok' }]))] });
+    const result = await orchestration.invoke('go', runtime, { timeoutMs: Number.POSITIVE_INFINITY });
+    expect((await result.get(Number.POSITIVE_INFINITY)).messages[0].content).toBe('ok');
+    await expect(orchestration.invoke('go', runtime, { timeoutMs: -5 })).rejects.toThrow(/invoke\(\{ timeoutMs \}\).*got -5/);
+    await expect(orchestration.invoke('go', runtime, { timeoutMs: 2 ** 40 })).rejects.toThrow(RangeError);
+    const quick = await orchestration.invoke('go', runtime);
+    await expect(quick.get(Number.NaN)).rejects.toThrow(/get\(timeoutMs\)/);
+    await quick.get();
+    await runtime.stopWhenIdle();
+    expect(runtime.stats).toMatchObject({ factories: 0, subscriptions: 0, actors: 0 });
+  });
+
+  it('member names that collide once sanitised still get their own actors', async () => {
+    runtime = startedRuntime();
+    const names = ['x_2', 'x', 'x!', 'end'];
+    const orchestration = new SequentialOrchestration({ members: names.map((n) => agent(n, scripted([{ text: `I am ${n}` }]))) });
+    const output = await (await orchestration.invoke('go', runtime)).get();
+    expect(output.conversation.slice(1).map((m) => m.content)).toEqual(names.map((n) => `I am ${n}`));
+  });
+
+  it('a malformed continueFrom is a clear error, and nothing is left on the runtime', async () => {
+    runtime = startedRuntime();
+    const orchestration = new SequentialOrchestration({ members: [agent('A', scripted([]))] });
+    await expect(orchestration.invoke('go', runtime, { continueFrom: { conversation: [{ text: 'hi' }] } as never })).rejects.toThrow(/continueFrom\.conversation is not a list of ChatMessages/);
+    expect(runtime.stats).toMatchObject({ factories: 0, subscriptions: 0 });
+  });
+});
