@@ -25,8 +25,9 @@ export interface AgentActorHooks {
  * @example
  * runtime.registerFactory('refund', () => ({
  *   logic: createAgentActor(refundAgent, { report: console.log }),
- *   input: agentActorInput(refundAgent, { topic }),
+ *   input: { agent: refundAgent.name, topic: new TopicId('replies', 'c1'), tools: refundAgent.tools.map((t) => t.definition) },
  * }));
+ * runtime.addSubscription(new TypeSubscription('chat', 'refund'));
  */
 export function createAgentActor(agent: ChatCompletionAgent, hooks: AgentActorHooks = {}) {
   const report = hooks.report ?? (() => {});

@@ -277,6 +277,14 @@ function keepWithResults(messages: ChatMessage[], keep: (m: ChatMessage) => bool
 }
 type ErrorEvent = { error: unknown };
 
+/**
+ * The agent actor's machine (see the file comment). Step it in tests:
+ *
+ * @example
+ * const [idle] = initialTransition(agentMachine, { agent: 'Refund', topic: null });
+ * const [busy, actions] = transition(agentMachine, idle, messageEvent({ type: 'turn_request' }));
+ * invokedOf(actions)[0].input; // what callModel receives
+ */
 export const agentMachine = setup({
   types: {
     context: {} as AgentContext,

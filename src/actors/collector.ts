@@ -17,6 +17,12 @@ interface CollectorContext extends CollectorInput {
   replies: Record<string, ChatMessage[]>;
 }
 
+/**
+ * The concurrent collector's machine.
+ *
+ * @example
+ * createActor(collectorMachine, { input: { members: ['Physicist', 'Chemist'], end: endId } });
+ */
 export const collectorMachine = setup({
   types: {
     context: {} as CollectorContext,

@@ -34,11 +34,19 @@ export interface EndExecutorContext {
 
 type EndEvent = MessageEvent<ConversationMessage> | MessageEvent<AgentResponse> | MessageEvent<Completion> | MessageEvent<Failure>;
 
+/** `report` plus `usage` for `agent`, in total and per agent. */
 export function addAgentUsage(report: UsageReport, agent: string, usage: Usage | undefined): UsageReport {
   if (!usage) return report;
   return { total: addUsage(report.total, usage), byAgent: { ...report.byAgent, [agent]: addUsage(report.byAgent[agent] ?? ZERO_USAGE, usage) } };
 }
 
+/**
+ * The end executor's machine. Provide `finalize` (the output transform) and `settle` /
+ * `settleFailure` (how the result is delivered) with `.provide(...)`.
+ *
+ * @example
+ * const end = endExecutorMachine.provide({ actions: { settle: (_, output) => resolve(output) } });
+ */
 export const endExecutorMachine = setup({
   types: {
     context: {} as EndExecutorContext,

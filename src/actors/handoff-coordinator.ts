@@ -68,6 +68,15 @@ function checkingTermination(next: { target: string; actions?: 'routeUserTurn' }
   } as const;
 }
 
+/**
+ * The handoff coordinator's machine. Provide `checkTermination` and `report` with `.provide(...)`;
+ * step it with `transition()` and read the commands it emits.
+ *
+ * @example
+ * const [routing] = initialTransition(handoffCoordinatorMachine, input);
+ * const [, actions] = transition(handoffCoordinatorMachine, routing, messageEvent(agentResponse));
+ * commandsOf(actions); // e.g. a turn_request to the handoff target
+ */
 export const handoffCoordinatorMachine = setup({
   types: {
     context: {} as HandoffCoordinatorContext,

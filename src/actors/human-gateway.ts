@@ -31,6 +31,13 @@ export function userMessage(reply: HumanReply, requestId: string): ChatMessage |
   return reply.content.trim() === '' ? null : reply;
 }
 
+/**
+ * The human gateway's machine. Provide `askHuman` (a callback) and `report` with `.provide(...)`.
+ *
+ * @example
+ * const [waiting] = transition(humanGatewayMachine, idle, messageEvent(humanInputRequest));
+ * waiting.value; // 'awaitingUser': at rest until a human_input_response arrives
+ */
 export const humanGatewayMachine = setup({
   types: {
     context: {} as GatewayContext,

@@ -109,10 +109,12 @@ export type ProtocolMessage =
   | ConversationMessage | TurnRequest | AgentResponse | ToolApprovalRequest | ToolApprovalDecision
   | HumanInputRequest | HumanInputResponse | UserReply | Completion | Failure;
 
+/** A `conversation` broadcast of `messages`. */
 export function conversation(messages: ChatMessage[]): ConversationMessage {
   return { type: 'conversation', messages };
 }
 
+/** A `turn_request`, optionally with an instruction the agent sees as a user message. */
 export function turnRequest(instruction?: string): TurnRequest {
   return instruction === undefined ? { type: 'turn_request' } : { type: 'turn_request', instruction };
 }

@@ -12,6 +12,12 @@ export interface SequencerInput {
   end: AgentIdLike;
 }
 
+/**
+ * The sequential coordinator's machine.
+ *
+ * @example
+ * createActor(sequencerMachine, { input: { members: [{ name: 'Writer', id: writerId }], end: endId } });
+ */
 export const sequencerMachine = setup({
   types: {
     context: {} as SequencerInput & { next: number },

@@ -18,6 +18,13 @@ export interface StartExecutorInput {
   firstSpeakers: AgentIdLike[];
 }
 
+/**
+ * The start executor's machine: on `start`, publishes the task and sends each first speaker a
+ * turn request, then reaches its final state.
+ *
+ * @example
+ * createActor(startExecutorMachine, { input: { topic, firstSpeakers: [triageId] } });
+ */
 export const startExecutorMachine = setup({
   types: {
     context: {} as StartExecutorInput & { started: boolean },

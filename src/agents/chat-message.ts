@@ -34,8 +34,10 @@ export interface Usage {
   totalTokens: number;
 }
 
+/** No tokens. */
 export const ZERO_USAGE: Usage = Object.freeze({ inputTokens: 0, outputTokens: 0, totalTokens: 0 }) as Usage;
 
+/** The sum of two token counts (`b` may be missing). */
 export function addUsage(a: Usage, b: Usage | undefined): Usage {
   if (!b) return a;
   return {

@@ -7,3 +7,4 @@ export * from './sequential.js';
 export * from './concurrent.js';
 export * from './handoff-graph.js';
 export * from './handoff.js';
+export { Invocation, type InvocationOptions } from './invocation.js';

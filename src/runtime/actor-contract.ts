@@ -70,6 +70,7 @@ export function errorCommand(error: unknown): RuntimeCommand {
   return { type: 'runtime.error', error };
 }
 
+/** Whether `value` can be routed: an object with a non-empty string `type`. */
 export function isMessage(value: unknown): value is Message {
   return typeof value === 'object' && value !== null && typeof (value as { type?: unknown }).type === 'string'
     && (value as { type: string }).type.length > 0;
