@@ -54,6 +54,12 @@ export interface AgentRuntime {
   start(): void;
   stop(): Promise<void>;
   stopWhenIdle(): Promise<void>;
+  /**
+   * Whether queued messages are being delivered: false before `start()`, after `stop()` or
+   * `stopWhenIdle()` has resolved, and after `close()`. While false, messages sent or published
+   * are queued (or rejected, once closed) and nothing handles them until `start()`.
+   */
+  readonly isRunning: boolean;
   saveState(): Promise<RuntimeState>;
   loadState(state: RuntimeState): Promise<void>;
 }

@@ -15,6 +15,11 @@ import { relayEvent, stopHostedActor } from './xstate-internals.js';
 export interface InProcessRuntimeOptions {
   /** An XState inspector (e.g. `createBrowserInspector().inspect`); sees every hosted actor and routed message. */
   inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
+  /**
+   * Run, in order, on every message sent or published (and every RPC reply). Messages go through
+   * them one at a time, in call order, and are routed in that order: a slow handler holds back
+   * every message sent or published after it.
+   */
   interventions?: InterventionHandler[];
   /** Default for `publishMessage`'s `deliverToSelf`. */
   deliverToSelf?: boolean;
@@ -60,11 +65,21 @@ interface Hosted {
 }
 
 const RESOLVED: Promise<void> = Promise.resolve();
+const noop = (): void => {};
 const YIELD_EVERY = 10_000;
 
 function isBusy(snapshot: Snapshot<unknown>): boolean {
   const s = snapshot as Snapshot<unknown> & { hasTag?: (tag: string) => boolean };
   return s.status === 'active' && typeof s.hasTag === 'function' && s.hasTag(BUSY_TAG);
+}
+
+/**
+ * A TypeSubscription as the runtime knows it (indexed by topic type, mapped to
+ * `(agentType, topic.source)` without calling `mapToAgent`). A subclass may override `isMatch` or
+ * `mapToAgent`, so it is treated like any custom subscription.
+ */
+function isTypeSubscription(subscription: Subscription): subscription is TypeSubscription {
+  return Object.getPrototypeOf(subscription) === TypeSubscription.prototype;
 }
 
 function isLogic(value: unknown): value is AnyActorLogic {
@@ -103,6 +118,11 @@ export class InProcessRuntime implements AgentRuntime, AsyncDisposable {
   /** Deliveries waiting in actor mailboxes (dispatched, not yet handed to the actor). */
   private mailboxed = 0;
   private pendingAsync = 0;
+  /**
+   * The tail of the intervention queue: every send and publish runs its handlers after the one
+   * before it has been routed, so messages are routed in call order. It never rejects.
+   */
+  private interventionTail: Promise<unknown> = RESOLVED;
   private running = false;
   /** Envelope ids: unique per runtime instance (random prefix) and cheap (a counter). */
   private readonly idPrefix = `${nanoid(10)}-`;
@@ -158,7 +178,7 @@ export class InProcessRuntime implements AgentRuntime, AsyncDisposable {
       throw new InvalidArgumentError(`A subscription with id "${subscription.id}" already exists.`);
     }
     this.subscriptions.set(subscription.id, subscription);
-    if (subscription instanceof TypeSubscription) {
+    if (isTypeSubscription(subscription)) {
       const list = this.byTopicType.get(subscription.topicType);
       if (list) list.push(subscription);
       else this.byTopicType.set(subscription.topicType, [subscription]);
@@ -171,7 +191,7 @@ export class InProcessRuntime implements AgentRuntime, AsyncDisposable {
     const subscription = this.subscriptions.get(id);
     if (!subscription) throw new InvalidArgumentError(`No subscription with id "${id}".`);
     this.subscriptions.delete(id);
-    if (subscription instanceof TypeSubscription) {
+    if (isTypeSubscription(subscription)) {
       const list = this.byTopicType.get(subscription.topicType)!;
       list.splice(list.indexOf(subscription), 1);
       if (list.length === 0) this.byTopicType.delete(subscription.topicType);
@@ -188,27 +208,45 @@ export class InProcessRuntime implements AgentRuntime, AsyncDisposable {
   // ---- messaging -------------------------------------------------------------------------
 
   publishMessage(message: Message, topic: TopicIdLike, options: PublishOptions = {}): Promise<void> {
+    return this.publish(message, topic, options);
+  }
+
+  /**
+   * `publishMessage`; with `onError`, a failure (a handler or a custom subscription threw) goes
+   * there instead, before the publish stops counting as pending work.
+   */
+  private publish(message: Message, topic: TopicIdLike, options: PublishOptions, onError?: (error: unknown) => void): Promise<void> {
     try {
       this.assertOpen();
       this.assertMessage(message);
       TopicId.from(topic);
     } catch (error) {
-      return Promise.reject(error);
+      if (!onError) return Promise.reject(error);
+      onError(error);
+      return RESOLVED;
     }
     const deliverToSelf = options.deliverToSelf ?? this.deliverToSelfDefault;
     if (this.interventions.length === 0) {
-      this.routePublish(message, topic, options.sender, deliverToSelf);
+      try {
+        this.routePublish(message, topic, options.sender, deliverToSelf);
+      } catch (error) {
+        // A custom subscription's isMatch or mapToAgent threw.
+        if (!onError) return Promise.reject(error);
+        onError(error);
+      }
       return RESOLVED;
     }
-    // Pending until the outcome is routed, so `stopWhenIdle` cannot resolve in between.
-    this.pendingAsync++;
-    return this.intervene(message, (h, m) => h.onPublish?.(m, { sender: options.sender, topic })).then((result) => {
-      if (result === DROP) {
-        this.report({ error: new MessageDroppedError(`An intervention handler dropped "${message.type}" published on "${topic.type}".`), sender: options.sender, topic, message });
-      } else {
-        this.routePublish(result as Message, topic, options.sender, deliverToSelf);
-      }
-    }).finally(this.settleAsync);
+    return this.inOrder(
+      () => this.intervene(message, (h, m) => h.onPublish?.(m, { sender: options.sender, topic })),
+      (result) => {
+        if (result === DROP) {
+          this.report({ error: new MessageDroppedError(`An intervention handler dropped "${message.type}" published on "${topic.type}".`), sender: options.sender, topic, message });
+        } else {
+          this.routePublish(result as Message, topic, options.sender, deliverToSelf);
+        }
+      },
+      onError,
+    );
   }
 
   sendMessage<R = unknown>(message: Message, recipient: AgentIdLike, options: SendOptions = {}): Promise<R> {
@@ -247,11 +285,32 @@ export class InProcessRuntime implements AgentRuntime, AsyncDisposable {
       return;
     }
     const failed = (error: unknown) => (rpc ? this.settleRpc(rpc, { ok: false, error }) : this.report({ error, agent: recipient, sender, message }));
+    this.inOrder(
+      // An RPC aborted while it waited in the queue is not shown to the handlers.
+      () => (rpc?.settled ? Promise.resolve(DROP) : this.intervene(message, (h, m) => h.onSend?.(m, { sender, recipient }))),
+      (result) => {
+        if (result === DROP) failed(new MessageDroppedError(`An intervention handler dropped "${message.type}" sent to "${agentIdKey(recipient)}".`));
+        else this.enqueue({ env: { id: this.nextId(), message: result as Message, sender, rpc }, recipient });
+      },
+      failed,
+    );
+  }
+
+  /**
+   * Appends one message to the intervention queue: `run` (its handlers) starts once every
+   * message sent or published before it has been routed (or dropped, or failed), then `route`
+   * acts on the outcome. The message counts as pending work (`pendingAsync`) from the call until
+   * it is routed, so `stopWhenIdle` cannot resolve in between. If `run` or `route` throws, the
+   * error goes to `onError` (still counted as pending) or else rejects the returned promise;
+   * either way the queue goes on.
+   */
+  private inOrder<T>(run: () => Promise<T>, route: (result: T) => void, onError?: (error: unknown) => void): Promise<void> {
     this.pendingAsync++;
-    this.intervene(message, (h, m) => h.onSend?.(m, { sender, recipient })).then((result) => {
-      if (result === DROP) failed(new MessageDroppedError(`An intervention handler dropped "${message.type}" sent to "${agentIdKey(recipient)}".`));
-      else this.enqueue({ env: { id: this.nextId(), message: result as Message, sender, rpc }, recipient });
-    }, failed).finally(this.settleAsync);
+    let routed = this.interventionTail.then(run).then(route);
+    if (onError) routed = routed.catch(onError);
+    const done = routed.finally(this.settleAsync);
+    this.interventionTail = done.then(undefined, noop);
+    return done;
   }
 
   private readonly settleAsync = (): void => {
@@ -274,9 +333,27 @@ export class InProcessRuntime implements AgentRuntime, AsyncDisposable {
     return RESOLVED;
   }
 
+  /** Whether queued messages are being delivered (see {@link AgentRuntime.isRunning}). */
+  get isRunning(): boolean {
+    return this.running && !this.closed;
+  }
+
   /**
-   * Resolves once no message is queued and no actor is busy, then stops background delivery.
-   * An actor waiting for a human is at rest, not busy.
+   * Resolves once no message is queued, no intervention is pending and no actor is busy, then
+   * stops background delivery (`isRunning` becomes false).
+   *
+   * - An actor waiting for a human (one that has handed its question out through
+   *   `result.respond` and sits in a state that is not tagged busy) is at rest: `stopWhenIdle`
+   *   does not wait for the answer.
+   * - An actor running a callback (e.g. invoking a `humanResponse` callback, in a busy state) is
+   *   busy: `stopWhenIdle` waits until the callback settles and the actor is at rest again.
+   * - Once it has resolved, delivery is stopped: messages sent or published later (a human's
+   *   reply through `result.respond`, say) are queued until `start()` is called again. A
+   *   long-lived server that shares one runtime across requests should therefore not call it
+   *   between requests; call `stop()`/`close()` when shutting down instead.
+   *
+   * Rejects with {@link RuntimeStateError} when messages are queued, the runtime is not started
+   * and nothing in flight could change that (rather than hanging).
    */
   stopWhenIdle(): Promise<void> {
     if (this.isIdle()) {
@@ -379,23 +456,46 @@ export class InProcessRuntime implements AgentRuntime, AsyncDisposable {
 
   private routePublish(message: Message, topic: TopicIdLike, sender: AgentIdLike | undefined, deliverToSelf: boolean): void {
     if (this.closed) return; // an intervention finished after close(): nothing is left to deliver to
-    const env: Envelope = { id: this.nextId(), message, sender, topic };
     const direct = this.byTopicType.get(topic.type);
     const candidates = this.otherSubscriptions.length === 0 ? direct ?? [] : [...(direct ?? []), ...this.otherSubscriptions];
-    let seen: Set<string> | undefined;
+    if (candidates.length === 0) return;
+    const env: Envelope = { id: this.nextId(), message, sender, topic };
+    if (candidates === direct) {
+      // The common case: only TypeSubscriptions, each mapping to (agentType, topic.source) by
+      // definition, so the agent type alone tells recipients apart.
+      let seen: Set<string> | undefined;
+      for (const subscription of direct) {
+        const type = subscription.agentType;
+        if (!deliverToSelf && sender && sender.type === type && sender.key === topic.source) continue;
+        // Two subscriptions that map to one agent deliver once.
+        if (direct.length > 1) {
+          seen ??= new Set();
+          if (seen.has(type)) continue;
+          seen.add(type);
+        }
+        this.queue.push({ env, recipient: { type, key: topic.source } });
+      }
+      this.schedule();
+      return;
+    }
+    // Work out every recipient before queueing any, so a custom subscription that throws (in
+    // isMatch or mapToAgent) fails the whole publish instead of delivering part of it.
+    const recipients: AgentIdLike[] = [];
+    const seen = new Set<string>();
     for (const subscription of candidates) {
       if (!subscription.isMatch(topic)) continue;
-      const type = subscription.agentType;
-      if (!deliverToSelf && sender && sender.type === type && sender.key === topic.source) continue;
+      const recipient: AgentIdLike = isTypeSubscription(subscription)
+        ? { type: subscription.agentType, key: topic.source }
+        : AgentId.from(subscription.mapToAgent(topic));
+      if (!deliverToSelf && sender && sender.type === recipient.type && sender.key === recipient.key) continue;
       // Two subscriptions that map to one agent deliver once.
-      if (candidates.length > 1) {
-        seen ??= new Set();
-        if (seen.has(type)) continue;
-        seen.add(type);
-      }
-      this.queue.push({ env, recipient: { type, key: topic.source } });
+      const key = agentIdKey(recipient);
+      if (seen.has(key)) continue;
+      seen.add(key);
+      recipients.push(recipient);
     }
-    this.schedule();
+    for (const recipient of recipients) this.queue.push({ env, recipient });
+    if (recipients.length > 0) this.schedule();
   }
 
   private nextId(): string {
@@ -598,8 +698,8 @@ export class InProcessRuntime implements AgentRuntime, AsyncDisposable {
   private onCommand(h: Hosted, command: RuntimeCommand): void {
     switch (command.type) {
       case 'runtime.publish':
-        this.publishMessage(command.message, command.topic, { sender: h.id, deliverToSelf: command.deliverToSelf })
-          .catch((error) => this.report({ error, agent: h.id, message: command.message }));
+        void this.publish(command.message, command.topic, { sender: h.id, deliverToSelf: command.deliverToSelf },
+          (error) => this.report({ error, agent: h.id, message: command.message }));
         return;
       case 'runtime.send': {
         // Fire and forget: the recipient sees `envelope.rpc === false`; failures are reported.

@@ -185,6 +185,54 @@ export function slowWorker(trace: string[], delayMs = 5) {
   });
 }
 
+/** A promise the test settles explicitly. */
+export interface Deferred<T = void> {
+  readonly promise: Promise<T>;
+  resolve(value: T): void;
+  reject(error: unknown): void;
+}
+
+export function deferred<T = void>(): Deferred<T> {
+  let resolve!: (value: T) => void;
+  let reject!: (error: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}
+
+/** One gate per key, created on first use: the actor waits on `wait(key)`, the test calls `open(key)`. */
+export class Gates {
+  private readonly gates = new Map<unknown, Deferred>();
+  private get(key: unknown): Deferred {
+    let gate = this.gates.get(key);
+    if (!gate) this.gates.set(key, (gate = deferred()));
+    return gate;
+  }
+  wait(key: unknown): Promise<void> {
+    return this.get(key).promise;
+  }
+  open(key: unknown): void {
+    this.get(key).resolve();
+  }
+}
+
+/**
+ * Like {@link slowWorker}, but each job stays busy until the test opens its gate
+ * (`gates.open(seq)`), so a test controls exactly when it finishes (no timing assumption).
+ */
+export function gatedWorker(trace: string[], gates: Gates) {
+  return slowWorker(trace, 0).provide({
+    actors: {
+      work: fromPromise(async ({ input }: { input: { seq: unknown } }) => {
+        await gates.wait(input.seq);
+        return input.seq;
+      }),
+    },
+  });
+}
+
 /** A counter: `inc` adds `by` (default 1), `get` replies with the count. */
 export const counter = setup({
   types: { context: {} as { count: number }, events: {} as MessageEvent, emitted: {} as RuntimeCommand },

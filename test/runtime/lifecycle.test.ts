@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import {
-  AgentId, InProcessRuntime, MessageDroppedError, RuntimeStateError, TopicId, TypeSubscription,
+  AgentId, InProcessRuntime, MessageDroppedError, RuntimeStateError, TopicId, TypeSubscription, type AgentRuntime,
 } from '../../src/runtime/index.js';
-import { echo, finisher, oneShot, recorder, runtimeWithErrors, sender, stuck, type Delivery } from './fixtures.js';
+import { Gates, echo, finisher, gatedWorker, oneShot, recorder, runtimeWithErrors, sender, stuck, until, type Delivery } from './fixtures.js';
 
 const tick = () => new Promise((resolve) => setTimeout(resolve, 0));
 
@@ -38,8 +38,7 @@ describe('lifecycle', () => {
     runtime.start();
     const inFlight = runtime.sendMessage({ type: 'work' }, new AgentId('stuck', 'k'));
     const waiting = runtime.sendMessage({ type: 'more' }, new AgentId('stuck', 'k'));
-    await tick();
-    expect(runtime.stats.busy).toBe(1);
+    await until(() => runtime.stats.busy === 1 && runtime.stats.queued === 1, 'stuck/k busy with one message, holding the other');
     runtime.unregisterFactory('stuck');
     await expect(inFlight).rejects.toBeInstanceOf(MessageDroppedError);
     await expect(waiting).rejects.toBeInstanceOf(MessageDroppedError);
@@ -53,7 +52,7 @@ describe('lifecycle', () => {
     runtime.registerFactory('echo', () => echo());
     runtime.start();
     const inFlight = runtime.sendMessage({ type: 'work' }, new AgentId('stuck', 'k'));
-    await tick();
+    await until(() => runtime.stats.busy === 1, 'stuck/k busy');
     const ref = runtime.getActor(new AgentId('stuck', 'k'))!;
     await runtime.stop();
     const queued = runtime.sendMessage({ type: 'ping' }, new AgentId('echo', 'k'));
@@ -79,7 +78,7 @@ describe('lifecycle', () => {
       rt.start();
       pending = rt.sendMessage({ type: 'work' }, new AgentId('stuck', 'k'));
       pending.catch(() => {});
-      await tick();
+      await until(() => rt.stats.busy === 1, 'stuck/k busy');
     }
     await expect(pending).rejects.toBeInstanceOf(RuntimeStateError);
   });
@@ -137,7 +136,7 @@ describe('lifecycle', () => {
     const second = runtime.sendMessage({ type: 'work' }, new AgentId('stuck', 'k'));
     first.catch(() => {});
     second.catch(() => {});
-    await tick();
+    await until(() => runtime.stats.busy === 1 && runtime.stats.actors === 2, 'stuck/k busy');
     // echo/r and stuck/k exist; stuck/k is busy with one message and holds the other in its mailbox.
     expect(runtime.stats).toEqual({ actors: 2, factories: 2, subscriptions: 1, queued: 1, busy: 1 });
   });
@@ -185,17 +184,47 @@ describe('lifecycle', () => {
   });
 
   it('stopWhenIdle on a stopped runtime rejects (rather than hangs) once the busy actor it waited for is done', async () => {
-    const { slowWorker } = await import('./fixtures.js');
+    const gates = new Gates();
     runtime = new InProcessRuntime();
-    runtime.registerFactory('worker', () => slowWorker([], 2));
+    runtime.registerFactory('worker', () => gatedWorker([], gates));
     const first = runtime.sendMessage({ type: 'job', seq: 1 }, new AgentId('worker', 'k'));
-    await tick();
-    expect(runtime.processNext()).toBe(true); // worker is now busy
+    expect(runtime.processNext()).toBe(true);
+    expect(runtime.stats.busy).toBe(1); // the worker is busy until its gate opens
     const second = runtime.sendMessage({ type: 'job', seq: 2 }, new AgentId('worker', 'k'));
     second.catch(() => {});
-    await tick();
+    expect(runtime.stats.queued).toBe(1);
+    let settled = false;
     const idle = runtime.stopWhenIdle();
+    idle.then(() => (settled = true), () => (settled = true));
+    await tick();
+    expect(settled).toBe(false); // it waits for the busy worker...
+    gates.open(1);
     await expect(first).resolves.toBe(1);
+    // ...and then rejects: 'job 2' is queued and nothing will deliver it.
     await expect(idle).rejects.toBeInstanceOf(RuntimeStateError);
+  });
+  it('isRunning: false before start(), true while delivering, false after stop(), stopWhenIdle() and close()', async () => {
+    runtime = new InProcessRuntime();
+    runtime.registerFactory('echo', () => echo());
+    expect(runtime.isRunning).toBe(false);
+    runtime.start();
+    expect(runtime.isRunning).toBe(true);
+    await runtime.stop();
+    expect(runtime.isRunning).toBe(false);
+    runtime.start();
+    await expect(runtime.sendMessage({ type: 'ping', n: 1 }, new AgentId('echo', 'k'))).resolves.toEqual({ pong: 1, by: 'echo/k' });
+    const idle = runtime.stopWhenIdle();
+    await idle;
+    expect(runtime.isRunning).toBe(false);
+    runtime.start();
+    expect(runtime.isRunning).toBe(true);
+    await runtime.close();
+    expect(runtime.isRunning).toBe(false);
+  });
+
+  it('isRunning is part of the AgentRuntime contract', () => {
+    const contract: AgentRuntime = new InProcessRuntime();
+    runtime = contract as InProcessRuntime;
+    expect(contract.isRunning).toBe(false);
   });
 });

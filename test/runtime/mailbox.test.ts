@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { AgentId, InProcessRuntime, TopicId, TypeSubscription } from '../../src/runtime/index.js';
-import { recorder, runtimeWithErrors, slowWorker, twoStep, type Delivery } from './fixtures.js';
+import { Gates, gatedWorker, recorder, runtimeWithErrors, slowWorker, twoStep, until, type Delivery } from './fixtures.js';
 
 describe('one mailbox per actor', () => {
   let runtime: InProcessRuntime;
@@ -36,13 +36,22 @@ describe('one mailbox per actor', () => {
 
   it('messages that arrive at different times, some while busy, keep their order', async () => {
     const trace: string[] = [];
+    const gates = new Gates();
     runtime = new InProcessRuntime();
-    runtime.registerFactory('worker', () => slowWorker(trace, 5));
+    runtime.registerFactory('worker', () => gatedWorker(trace, gates));
     runtime.start();
     const id = new AgentId('worker', 'k');
     const first = runtime.sendMessage({ type: 'job', seq: 'a' }, id);
-    await new Promise((resolve) => setTimeout(resolve, 1)); // 'a' is now in flight
+    await until(() => trace.includes('started:a'), "'a' in flight");
+    expect(runtime.stats).toMatchObject({ busy: 1, queued: 0 });
+    // 'b' and 'c' arrive while the worker is busy with 'a': they wait in its mailbox.
     const rest = ['b', 'c'].map((seq) => runtime.sendMessage({ type: 'job', seq }, id));
+    await until(() => runtime.stats.queued === 2, "'b' and 'c' in the mailbox");
+    expect(trace).toEqual(['started:a']);
+    // Open the later gates first: the mailbox order, not the work's timing, decides.
+    gates.open('c');
+    gates.open('b');
+    gates.open('a');
     expect(await Promise.all([first, ...rest])).toEqual(['a', 'b', 'c']);
     expect(trace).toEqual(['started:a', 'done:a', 'started:b', 'done:b', 'started:c', 'done:c']);
   });
@@ -50,16 +59,21 @@ describe('one mailbox per actor', () => {
   it('a busy actor does not hold up other actors', async () => {
     const trace: string[] = [];
     const log: Delivery[] = [];
+    const gates = new Gates();
     runtime = new InProcessRuntime();
-    runtime.registerFactory('worker', () => slowWorker(trace, 20));
+    runtime.registerFactory('worker', () => gatedWorker(trace, gates));
     runtime.registerFactory('rec', () => recorder(log));
     runtime.start();
     const slow = runtime.sendMessage({ type: 'job', seq: 1 }, new AgentId('worker', 'k'));
+    await until(() => trace.includes('started:1'), 'the worker to start');
     await runtime.sendMessage({ type: 'quick' }, new AgentId('rec', 'k'));
-    // The recorder answered while the worker is still busy.
+    // The recorder answered while the worker is still busy (its gate is still closed).
     expect(trace).toEqual(['started:1']);
+    expect(runtime.stats.busy).toBe(1);
     expect(log).toHaveLength(1);
-    await slow;
+    gates.open(1);
+    await expect(slow).resolves.toBe(1);
+    expect(trace).toEqual(['started:1', 'done:1']);
   });
 
   it('every actor of a set handles its own queue independently and completely', async () => {

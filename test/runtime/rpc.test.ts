@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import {
   AbortedError, AgentId, InProcessRuntime, UnknownAgentTypeError,
 } from '../../src/runtime/index.js';
-import { MyError, echo, rejecter, runtimeWithErrors, slowWorker, stuck, thrower, type Delivery } from './fixtures.js';
+import { MyError, echo, rejecter, runtimeWithErrors, slowWorker, stuck, thrower, until, type Delivery } from './fixtures.js';
 
 describe('sendMessage (RPC)', () => {
   let runtime: InProcessRuntime;
@@ -87,7 +87,7 @@ describe('sendMessage (RPC)', () => {
     runtime.start();
     const controller = new AbortController();
     const pending = runtime.sendMessage({ type: 'work' }, new AgentId('stuck', 'k'), { signal: controller.signal });
-    await new Promise((resolve) => setTimeout(resolve, 0));
+    await until(() => runtime.stats.busy === 1, 'stuck/k busy with the RPC');
     controller.abort(new Error('user gave up'));
     const error = await pending.catch((e: unknown) => e);
     expect(error).toBeInstanceOf(AbortedError);
