@@ -8,7 +8,7 @@ import type { ChatMessage } from '../agents/chat-message.js';
 import type { ActorEvent } from '../actors/events.js';
 import { HumanInputResponseSchema, type HumanInputResponse, type ToolApprovalDecision } from '../actors/protocol.js';
 import {
-  TypeSubscription, InvalidArgumentError,
+  TypeSubscription, InvalidArgumentError, RuntimeStateError,
   type AgentFactory, type AgentIdLike, type AgentRuntime, type Message, type RuntimeErrorEvent, type TopicIdLike,
 } from '../runtime/index.js';
 import { InvocationCancelledError, OrchestrationTimeoutError } from './errors.js';
@@ -137,7 +137,15 @@ export class Invocation<TOut> {
     if (this.result._reject(error, 'cancelled')) this.cleanup();
   }
 
+  /** A reply sent into a stopped runtime would wait, undelivered, until someone starts it. */
+  private assertDeliverable(what: string): void {
+    if (!this.runtime.isRunning) {
+      throw new RuntimeStateError(`${what}: the runtime is not running (stopped, or stopWhenIdle() was called); call runtime.start() first.`);
+    }
+  }
+
   private respond(requestId: string, reply: string | ChatMessage | null): void {
+    this.assertDeliverable(`respond("${requestId}")`);
     if (!this.pendingHumanRequests.has(requestId) || !this.gateway) {
       throw new InvalidArgumentError(`respond(): invocation ${this.id} has no open human input request "${requestId}".`);
     }
@@ -150,6 +158,7 @@ export class Invocation<TOut> {
   }
 
   private decide(requestId: string, approved: boolean, reason?: string): void {
+    this.assertDeliverable(`${approved ? 'approve' : 'reject'}("${requestId}")`);
     const agent = this.pendingApprovals.get(requestId);
     if (!agent) throw new InvalidArgumentError(`${approved ? 'approve' : 'reject'}(): invocation ${this.id} has no open approval request "${requestId}".`);
     this.pendingApprovals.delete(requestId);

@@ -375,3 +375,19 @@ describe('HandoffOrchestration respond() checks', () => {
     expect((await result.get()).messages[0].content).toBe('Found order 5.');
   });
 });
+
+describe('HandoffOrchestration on a stopped runtime', () => {
+  it('respond() after stopWhenIdle() throws a clear error; after start() it goes through', async () => {
+    runtime = startedRuntime();
+    const support = new HandoffOrchestration({ members: [agent('Triage', scripted([{ text: 'Which order?' }, { text: 'Order 123 found.' }])), agent('Other', scripted([]))] });
+    const result = await support.invoke('help', runtime);
+    let requestId = '';
+    for await (const event of result.events) if (event.type === 'human_input_requested') { requestId = event.requestId; break; }
+    await runtime.stopWhenIdle();
+    expect(() => result.respond(requestId, 'order 123')).toThrow(/runtime is not running.*runtime\.start\(\)/);
+    runtime.start();
+    result.respond(requestId, 'order 123');
+    for await (const event of result.events) if (event.type === 'human_input_requested' && event.requestId !== requestId) result.respond(event.requestId, null);
+    expect((await result.get()).messages[0].content).toBe('Order 123 found.');
+  });
+});
