@@ -61,6 +61,17 @@ describe('end executor', () => {
   });
 });
 
+describe('end executor failure message', () => {
+  it('a coordinator-sent failure settles the invocation as failed, keeping name, message and code', () => {
+    const [s0] = initialTransition(endExecutorMachine, {});
+    const [s1, actions] = transition(endExecutorMachine, s0, messageEvent({ type: 'failure', error: { name: 'LimitError', message: 'too many rounds', code: 'limit' }, agent: 'Manager' }));
+    expect(s1.value).toBe('settled');
+    const error = actions.find((a) => a.type === 'settleFailure')?.params as Error & { code: string };
+    expect(error).toBeInstanceOf(Error);
+    expect([error.name, error.message, error.code]).toEqual(['LimitError', 'too many rounds', 'limit']);
+  });
+});
+
 describe('sequencer', () => {
   it('passes the turn on in order and completes with the last reply; ignores out-of-turn replies', () => {
     const members = [{ name: 'A', id: id('A') }, { name: 'B', id: id('B') }];
