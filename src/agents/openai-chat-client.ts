@@ -1,7 +1,7 @@
 import type { ClientOptions, OpenAI } from 'openai';
 import type { Stream } from 'openai/core/streaming';
 import type { ChatCompletionChunk } from 'openai/resources/chat/completions';
-import { AbortedError } from '../runtime/errors.js';
+import { AbortedError, throwIfAborted } from '../runtime/errors.js';
 import type { ChatClient, ChatRequest, ChatResponse, ChatStreamEvent, ModelSettings } from './chat-client.js';
 import { ChatClientConfigError, ChatClientError } from './errors.js';
 import {
@@ -113,11 +113,11 @@ export class OpenAIChatClient implements ChatClient {
     let finished = false;
     try {
       for await (const chunk of stream) {
-        throwIfAborted(request.signal);
+        throwIfAborted(request.signal, 'The request');
         yield* accumulator.add(chunk);
       }
       // The SDK ends a stream quietly when its request is aborted; that is not a complete answer.
-      throwIfAborted(request.signal);
+      throwIfAborted(request.signal, 'The request');
       finished = true;
     } catch (error) {
       throw this.#toError(error, module, request.signal);
@@ -184,10 +184,6 @@ function retryAfter(headers: Headers | undefined): number | undefined {
   if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
   const date = Date.parse(value);
   return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
-}
-
-function throwIfAborted(signal: AbortSignal | undefined): void {
-  if (signal?.aborted) throw new AbortedError('The request was aborted.', { cause: signal.reason });
 }
 
 /** An environment variable, or undefined where there is no `process` (browsers, some edge runtimes). */

@@ -62,7 +62,8 @@ export function mergeSettings(base: ModelSettings | undefined, override: ModelSe
 }
 
 export function toOpenAIMessage(message: ChatMessage, options: Pick<MappingOptions, 'includeNames'>): ChatCompletionMessageParam {
-  const name = options.includeNames && message.name ? { name: sanitizeName(message.name) } : {};
+  // OpenAI wants names matching `^[^\s<|\\/>]+$`; the stricter tool-name alphabet suits every server.
+  const name = options.includeNames && message.name ? { name: sanitizeToolName(message.name) } : {};
   switch (message.role) {
     case 'system':
       return { role: 'system', content: message.content };
@@ -182,9 +183,4 @@ export class StreamAccumulator {
       model: this.#model,
     };
   }
-}
-
-/** Message names must match `^[^\s<|\\/>]+$` at OpenAI; the stricter tool-name alphabet satisfies every server. */
-function sanitizeName(name: string): string {
-  return sanitizeToolName(name);
 }

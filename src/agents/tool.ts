@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { AbortedError } from '../runtime/errors.js';
+import { abortedError, throwIfAborted } from '../runtime/errors.js';
+import { sanitizeName } from '../runtime/ids.js';
 import type { ToolDefinition } from './chat-client.js';
 import type { ToolCall } from './chat-message.js';
 import { ToolDefinitionError } from './errors.js';
@@ -147,7 +148,7 @@ export async function executeToolCall(
   context: { signal: AbortSignal; agent: string },
 ): Promise<ToolCallResult> {
   const { signal, agent } = context;
-  throwIfAborted(signal, call.name);
+  throwIfAborted(signal, `Tool call "${call.name}"`);
   const found = tools.find((t) => t.name === call.name);
   if (!found) {
     const available = tools.length ? tools.map((t) => t.name).join(', ') : 'none';
@@ -164,7 +165,7 @@ export async function executeToolCall(
       call.name,
     );
   } catch (error) {
-    if (signal.aborted) throw asAbortedError(error, call.name);
+    if (signal.aborted) throw abortedError(error, `Tool call "${call.name}"`);
     return errorResult(`tool "${call.name}" failed: ${errorText(error)}`);
   }
   try {
@@ -196,8 +197,7 @@ export function assertUniqueToolNames(tools: readonly { name: string }[], owner:
  * sanitizeToolName('Refund Agent (EU)') // 'Refund_Agent_EU'
  */
 export function sanitizeToolName(text: string, maxLength = 64): string {
-  const cleaned = text.replace(/[^a-zA-Z0-9_-]+/g, '_').replace(/^_+|_+$/g, '');
-  return (cleaned || '_').slice(0, maxLength);
+  return sanitizeName(text, '_').slice(0, maxLength);
 }
 
 function errorResult(text: string): ToolCallResult {
@@ -218,18 +218,9 @@ function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-function throwIfAborted(signal: AbortSignal, toolName: string): void {
-  if (signal.aborted) throw asAbortedError(signal.reason, toolName);
-}
-
-function asAbortedError(cause: unknown, toolName: string): AbortedError {
-  if (cause instanceof AbortedError) return cause;
-  return new AbortedError(`Tool call "${toolName}" was aborted.`, { cause });
-}
-
 function raceAbort<T>(promise: Promise<T>, signal: AbortSignal, toolName: string): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(asAbortedError(signal.reason, toolName));
+    const onAbort = () => reject(abortedError(signal.reason, `Tool call "${toolName}"`));
     signal.addEventListener('abort', onAbort, { once: true });
     promise.then(
       (value) => {

@@ -60,6 +60,22 @@ export class AbortedError extends TroupeError {
   }
 }
 
+/**
+ * Throws an {@link AbortedError} ("<what> was aborted.") when `signal` has aborted; an abort
+ * reason that already is an AbortedError is thrown as it is.
+ *
+ * @example
+ * throwIfAborted(request.signal, 'The request');
+ */
+export function throwIfAborted(signal: AbortSignal | undefined, what: string): void {
+  if (signal?.aborted) throw abortedError(signal.reason, what);
+}
+
+/** The {@link AbortedError} for an abort of `what` with `reason`. */
+export function abortedError(reason: unknown, what: string): AbortedError {
+  return reason instanceof AbortedError ? reason : new AbortedError(`${what} was aborted.`, { cause: reason });
+}
+
 function describeCause(cause: unknown): string {
   return cause instanceof Error ? `: ${cause.message}` : '';
 }

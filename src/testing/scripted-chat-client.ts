@@ -10,7 +10,7 @@ import type {
 } from '../agents/chat-client.js';
 import type { ChatMessage, ToolCall, Usage } from '../agents/chat-message.js';
 import { ChatClientError } from '../agents/errors.js';
-import { AbortedError, TroupeError } from '../runtime/errors.js';
+import { AbortedError, TroupeError, abortedError, throwIfAborted } from '../runtime/errors.js';
 
 /** A tool call the scripted model makes. `arguments` objects are sent as JSON; strings as given (e.g. broken JSON). */
 export interface ScriptedToolCall {
@@ -154,7 +154,7 @@ export class ScriptedChatClient implements ChatClient {
       for (const event of streamEvents(response)) {
         // Yield to the event loop between deltas, as a network stream would, so aborts land mid-stream.
         await Promise.resolve();
-        throwIfAborted(request.signal);
+        throwIfAborted(request.signal, SCRIPTED_CALL);
         yield event;
       }
       record.endedAt = performance.now();
@@ -190,10 +190,10 @@ export class ScriptedChatClient implements ChatClient {
 
   async #respond(request: ChatRequest, record: RecordedRequest): Promise<ChatResponse> {
     const { callIndex } = record;
-    throwIfAborted(request.signal);
+    throwIfAborted(request.signal, SCRIPTED_CALL);
     const step = await this.#stepFor(request, callIndex);
     if (step.delayMs) await sleep(step.delayMs, request.signal);
-    throwIfAborted(request.signal);
+    throwIfAborted(request.signal, SCRIPTED_CALL);
     if (step.error) {
       if (step.error instanceof Error) throw step.error;
       const { status, message, retryAfterMs } = step.error;
@@ -255,17 +255,15 @@ function split(text: string, parts: number): string[] {
   return out;
 }
 
-function throwIfAborted(signal: AbortSignal | undefined): void {
-  if (signal?.aborted) throw new AbortedError('The scripted model call was aborted.', { cause: signal.reason });
-}
+const SCRIPTED_CALL = 'The scripted model call';
 
 function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
   return new Promise((resolve, reject) => {
     // An 'abort' listener added after the abort never fires, so check first.
-    if (signal?.aborted) return reject(new AbortedError('The scripted model call was aborted.', { cause: signal.reason }));
+    if (signal?.aborted) return reject(abortedError(signal.reason, SCRIPTED_CALL));
     const onAbort = () => {
       clearTimeout(timer);
-      reject(new AbortedError('The scripted model call was aborted.', { cause: signal?.reason }));
+      reject(abortedError(signal?.reason, SCRIPTED_CALL));
     };
     const timer = setTimeout(() => {
       signal?.removeEventListener('abort', onAbort);
