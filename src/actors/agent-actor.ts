@@ -11,8 +11,11 @@ import { agentMachine, hearResponse, type ModelCallInput, type ResponseFilter, t
 import type { ActorEvent } from './events.js';
 
 export interface AgentActorHooks {
-  /** Receives every event the agent reports (tool calls, results, responses, deltas). */
-  report?: (event: ActorEvent) => void;
+  /**
+   * Receives every event the agent reports (tool calls, results, responses, deltas), with the
+   * reporting agent actor — so one logic can serve many invocations and still tell them apart.
+   */
+  report?: (event: ActorEvent, actor: { id: string }) => void;
   /** Stream the model's answer, reporting `agent_response_delta` events. */
   stream?: boolean;
   /** A custom tool-call filter: what this agent keeps of other agents' turns. */
@@ -36,12 +39,12 @@ export function createAgentActor(agent: ChatCompletionAgent, hooks: AgentActorHo
     actors: {
       callModel: fromPromise<ChatResponse, ModelCallInput>(({ input, signal }) => {
         const request = { messages: input.messages, tools: input.tools.length > 0 ? input.tools : undefined, modelSettings: agent.modelSettings, signal };
-        return hooks.stream ? streamCompletion(agent, request, report) : agent.client.complete(request);
+        return hooks.stream ? streamCompletion(agent, request, (event) => report(event, { id: input.caller })) : agent.client.complete(request);
       }),
       runTools: fromPromise<RunToolsOutput, RunToolsInput>(({ input, signal }) => runTools(tools, input, signal)),
     },
     actions: {
-      report: (_, event: ActorEvent) => report(event),
+      report: ({ self }, event: ActorEvent) => report(event, self),
       ...(hooks.filter ? { cacheResponse: assign(({ context, event }) => hearResponse(context, event, hooks.filter!)) } : {}),
     },
   });

@@ -88,6 +88,8 @@ export interface AgentContext {
 /** What the provided `callModel` actor receives. */
 export interface ModelCallInput {
   agent: string;
+  /** The calling agent actor's id, so what the call reports (streamed deltas) names its actor. */
+  caller: string;
   messages: ChatMessage[];
   tools: ToolDefinition[];
 }
@@ -444,11 +446,11 @@ export const agentMachine = setup({
           invoke: {
             id: 'callModel',
             src: 'callModel',
-            input: ({ context }) => {
+            input: ({ context, self }) => {
               const turn = context.turn!;
               const messages = contextWindow([...context.history, ...turn.messages], context.contextWindow);
               const system: ChatMessage[] = context.instructions ? [{ id: `${context.agent}:instructions`, role: 'system', content: context.instructions }] : [];
-              return { agent: context.agent, messages: [...system, ...messages], tools: context.tools };
+              return { agent: context.agent, caller: self.id, messages: [...system, ...messages], tools: context.tools };
             },
             onDone: [
               { guard: 'hasToolCalls', target: 'actingOnToolCalls', actions: ['recordModelReply', 'reportToolCalls'] },

@@ -130,9 +130,9 @@ export class HandoffOrchestration<TOut = OrchestrationOutput, TIn = unknown> ext
     };
   }
 
-  protected override agentHooks(invocation: Invocation<TOut>): AgentActorHooks {
+  protected override agentHooks(): AgentActorHooks {
     const filter = this.settings.toolCallFilter;
-    return { ...super.agentHooks(invocation), ...(typeof filter === 'function' ? { filter } : {}) };
+    return { ...super.agentHooks(), ...(typeof filter === 'function' ? { filter } : {}) };
   }
 
   protected override priorHistory(prior: ChatMessage[], member: MemberBinding): ChatMessage[] {

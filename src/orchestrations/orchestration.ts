@@ -147,7 +147,7 @@ export abstract class Orchestration<TOut = OrchestrationOutput, TIn = unknown> {
       const members = this.bind(invocation);
       for (const member of members) {
         invocation.register(member.slug, () => ({
-          logic: this.agentLogic(member, invocation),
+          logic: this.agentLogic(member),
           input: { ...this.agentInput(member, invocation), history: this.priorHistory(prior, member) },
         }), { topics: this.membersHearReplies() ? invocation.allTopics : [invocation.topic], agentName: member.name });
       }
@@ -172,9 +172,15 @@ export abstract class Orchestration<TOut = OrchestrationOutput, TIn = unknown> {
     return true;
   }
 
-  /** Hooks for each agent actor (reporting, streaming; handoff adds a custom filter). */
-  protected agentHooks(invocation: Invocation<TOut>): AgentActorHooks {
-    return { report: invocation.report, stream: Boolean(this.options.streamingAgentResponseCallback) };
+  /**
+   * Hooks for the agent actors (reporting, streaming; handoff adds a custom filter). They serve
+   * every invocation: a report finds its invocation through the reporting actor.
+   */
+  protected agentHooks(): AgentActorHooks {
+    return {
+      report: (event, actor) => this.invocationOf(actor)?.report(event),
+      stream: Boolean(this.options.streamingAgentResponseCallback),
+    };
   }
 
   /** What a member starts with when continuing a conversation. */
@@ -226,17 +232,9 @@ export abstract class Orchestration<TOut = OrchestrationOutput, TIn = unknown> {
     return logic;
   }
 
-  /**
-   * The agent actor's logic. Built once per member and shared by every invocation (its `report`
-   * finds the invocation through the actor, {@link invocationOf}); with streaming, the model call
-   * reports deltas itself, so that logic is built per invocation.
-   */
-  private agentLogic(member: MemberBinding, invocation: Invocation<TOut>): AnyActorLogic {
-    if (this.options.streamingAgentResponseCallback) return createAgentActor(member.agent, this.agentHooks(invocation));
-    // `report: undefined`: the shared logic must not keep the first invocation alive.
-    return this.cachedLogic(member.agent, () => createAgentActor(member.agent, { ...this.agentHooks(invocation), report: undefined }).provide({
-      actions: { report: ({ self }, event: ActorEvent) => this.invocationOf(self)?.report(event) },
-    }));
+  /** The agent actor's logic: built once per member, shared by every invocation. */
+  private agentLogic(member: MemberBinding): AnyActorLogic {
+    return this.cachedLogic(member.agent, () => createAgentActor(member.agent, this.agentHooks()));
   }
 
   /** The end executor's logic, shared by every invocation: settling finds the invocation through the actor. */

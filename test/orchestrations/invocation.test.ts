@@ -120,6 +120,15 @@ describe('invoke / OrchestrationResult', () => {
     expect(output.messages[0].content).toBe('Hello there, friend');
   });
 
+  it('two concurrent streaming invocations each get only their own deltas', async () => {
+    runtime = startedRuntime();
+    const model = scripted((request) => ({ text: `answer to ${request.messages.at(-1)!.content}`, delayMs: 5 }));
+    const orchestration = new SequentialOrchestration({ members: [agent('A', model)], streamingAgentResponseCallback: () => {} });
+    const results = await Promise.all([orchestration.invoke('one', runtime), orchestration.invoke('two', runtime)]);
+    const streamed = await Promise.all(results.map(async (result) => (await collect(result.events)).flatMap((e) => (e.type === 'agent_response_delta' ? [e.delta] : [])).join('')));
+    expect(streamed).toEqual(['answer to one', 'answer to two']);
+  });
+
   it('outputSchema returns a parsed, typed object through structured output', async () => {
     runtime = startedRuntime();
     const extractor = scripted([{ text: JSON.stringify({ sentiment: 'positive', score: 0.9 }) }]);
