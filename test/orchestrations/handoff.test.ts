@@ -5,7 +5,7 @@ import {
   type ChatMessage, type InProcessRuntime, type OrchestrationEvent, type OrchestrationOutput,
 } from '../../src/index.js';
 import type { RecordedRequest } from '../../src/testing/index.js';
-import { agent, collect, scripted, startedRuntime } from './helpers.js';
+import { agent, answerUser, collect, nextHumanRequest, scripted, startedRuntime } from './helpers.js';
 
 let runtime: InProcessRuntime;
 afterEach(async () => runtime?.close());
@@ -120,11 +120,7 @@ describe('HandoffOrchestration', () => {
     const refundModel = scripted((request) => ({ text: `refund answers ${who(request)}`, delayMs: 5 }));
     const support = new HandoffOrchestration({ members: [agent('Triage', triageModel), agent('Refund', refundModel)] });
     const [a, b] = await Promise.all([support.invoke('A: refund please', runtime), support.invoke('B: just a question', runtime)]);
-    const answer = async (result: typeof a, replies: string[]) => {
-      for await (const event of result.events) if (event.type === 'human_input_requested') result.respond(event.requestId, replies.shift() ?? null);
-      return result.get();
-    };
-    const [outA, outB] = await Promise.all([answer(a, ['more']), answer(b, ['more'])]);
+    const [outA, outB] = await Promise.all([answerUser(a, ['more']), answerUser(b, ['more'])]);
     expect(outA.lastAgent).toBe('Refund');
     expect(outB.lastAgent).toBe('Triage');
     expect(outA.messages[0].content).toBe('refund answers A: refund please');
@@ -243,13 +239,9 @@ describe('HandoffOrchestration', () => {
     const triage = scripted([{ text: 'What is your order number?' }, { text: 'Thanks, found it.' }]);
     const support = new HandoffOrchestration({ members: [agent('Triage', triage), agent('Other', scripted([]))] });
     const result = await support.invoke('where is my order', runtime);
-    const replies = ['order 9', null];
-    for await (const event of result.events) {
-      if (event.type !== 'human_input_requested') continue;
+    const output = await answerUser(result, ['order 9'], () => {
       expect(() => result.respond('human_99', 'x')).toThrow(/no open human input request "human_99"/);
-      result.respond(event.requestId, replies.shift()!);
-    }
-    const output = await result.get();
+    });
     expect(userTexts(triage.requests[1])).toEqual(['where is my order', 'order 9']);
     expect(output.conversation.map((m) => m.content)).toEqual(['where is my order', 'What is your order number?', 'order 9', 'Thanks, found it.']);
   });
@@ -337,7 +329,7 @@ describe('HandoffOrchestration and the runtime lifecycle', () => {
     const closing = startedRuntime();
     const support = new HandoffOrchestration({ members: [agent('Triage', scripted([{ text: 'How can I help?' }])), agent('Other', scripted([]))] });
     const result = await support.invoke('hi', closing);
-    for await (const event of result.events) if (event.type === 'human_input_requested') break;
+    await nextHumanRequest(result);
     await closing.close();
     await expect(result.get()).rejects.toThrow('The runtime was closed.');
   });
@@ -366,13 +358,10 @@ describe('HandoffOrchestration respond() checks', () => {
     const triage = scripted([{ text: 'Which order?' }, { text: 'Found order 5.' }]);
     const support = new HandoffOrchestration({ members: [agent('Triage', triage), agent('Other', scripted([]))] });
     const result = await support.invoke('help', runtime);
-    const replies = ['order 5', null];
-    for await (const event of result.events) {
-      if (event.type !== 'human_input_requested') continue;
-      expect(() => result.respond(event.requestId, { role: 'user', text: 'order 5' } as never)).toThrow(new RegExp(`respond\\("${event.requestId}"\\): the reply must be`));
-      result.respond(event.requestId, replies.shift()!);
-    }
-    expect((await result.get()).messages[0].content).toBe('Found order 5.');
+    const output = await answerUser(result, ['order 5'], ({ requestId }) => {
+      expect(() => result.respond(requestId, { role: 'user', text: 'order 5' } as never)).toThrow(new RegExp(`respond\\("${requestId}"\\): the reply must be`));
+    });
+    expect(output.messages[0].content).toBe('Found order 5.');
   });
 });
 
@@ -381,12 +370,12 @@ describe('HandoffOrchestration on a stopped runtime', () => {
     runtime = startedRuntime();
     const support = new HandoffOrchestration({ members: [agent('Triage', scripted([{ text: 'Which order?' }, { text: 'Order 123 found.' }])), agent('Other', scripted([]))] });
     const result = await support.invoke('help', runtime);
-    let requestId = '';
-    for await (const event of result.events) if (event.type === 'human_input_requested') { requestId = event.requestId; break; }
+    const { requestId } = await nextHumanRequest(result);
     await runtime.stopWhenIdle();
     expect(() => result.respond(requestId, 'order 123')).toThrow(/runtime is not running.*runtime\.start\(\)/);
     runtime.start();
     result.respond(requestId, 'order 123');
+    // Events replay from the start: the first request is answered already.
     for await (const event of result.events) if (event.type === 'human_input_requested' && event.requestId !== requestId) result.respond(event.requestId, null);
     expect((await result.get()).messages[0].content).toBe('Order 123 found.');
   });

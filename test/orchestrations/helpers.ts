@@ -21,3 +21,30 @@ export async function collect<E>(events: AsyncIterable<E>): Promise<E[]> {
   for await (const e of events) out.push(e);
   return out;
 }
+
+type HumanRequest = { type: 'human_input_requested'; requestId: string; agent: string };
+type Answerable<T> = {
+  events: AsyncIterable<{ type: string }>;
+  respond(requestId: string, reply: string | null): void;
+  get(): Promise<T>;
+};
+
+/**
+ * Answers every `human_input_requested` with the next of `replies` (null once they run out,
+ * which ends the conversation), calling `check` first; resolves with the output.
+ */
+export async function answerUser<T>(result: Answerable<T>, replies: Array<string | null>, check?: (request: HumanRequest) => void): Promise<T> {
+  for await (const event of result.events) {
+    if (event.type !== 'human_input_requested') continue;
+    const request = event as HumanRequest;
+    check?.(request);
+    result.respond(request.requestId, replies.shift() ?? null);
+  }
+  return result.get();
+}
+
+/** The first `human_input_requested` event (the conversation is then at rest, waiting). */
+export async function nextHumanRequest(result: Pick<Answerable<unknown>, 'events'>): Promise<HumanRequest> {
+  for await (const event of result.events) if (event.type === 'human_input_requested') return event as HumanRequest;
+  throw new Error('The invocation ended without asking the user.');
+}

@@ -22,6 +22,15 @@ const speaker = setup({
   },
 });
 
+/** Wires a speaker and a recorder listening on 'chat', starts the runtime and makes the speaker speak. */
+async function speakOnce(runtime: InProcessRuntime, log: Delivery[]): Promise<void> {
+  runtime.registerFactory('speaker', () => speaker);
+  runtime.registerFactory('rec', () => recorder(log));
+  runtime.addSubscription(new TypeSubscription('chat', 'rec'));
+  runtime.start();
+  await runtime.sendMessage({ type: 'go' }, new AgentId('speaker', 'r'));
+}
+
 describe('intervention handlers keep call order', () => {
   let runtime: InProcessRuntime;
   afterEach(() => runtime?.close());
@@ -64,11 +73,7 @@ describe('intervention handlers keep call order', () => {
     runtime = new InProcessRuntime({
       interventions: [{ onPublish: async (m) => { await new Promise((resolve) => setImmediate(resolve)); return m; } }],
     });
-    runtime.registerFactory('speaker', () => speaker);
-    runtime.registerFactory('rec', () => recorder(log));
-    runtime.addSubscription(new TypeSubscription('chat', 'rec'));
-    runtime.start();
-    await runtime.sendMessage({ type: 'go' }, new AgentId('speaker', 'r'));
+    await speakOnce(runtime, log);
     await runtime.stopWhenIdle();
     expect(log.map((d) => `${d.type} from ${d.sender}`)).toEqual(['said from speaker/r', 'your_turn from speaker/r']);
   });
@@ -152,11 +157,7 @@ describe('intervention handlers keep call order', () => {
       }],
     });
     runtime = rt;
-    runtime.registerFactory('speaker', () => speaker);
-    runtime.registerFactory('rec', () => recorder(log));
-    runtime.addSubscription(new TypeSubscription('chat', 'rec'));
-    runtime.start();
-    await runtime.sendMessage({ type: 'go' }, new AgentId('speaker', 'r'));
+    await speakOnce(runtime, log);
     await runtime.stopWhenIdle();
     expect(errors.map((e) => [(e.error as Error).message, e.message?.type])).toEqual([['publish', 'said'], ['send', 'your_turn']]);
     expect(log).toEqual([]);

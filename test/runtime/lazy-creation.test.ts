@@ -2,6 +2,17 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { AgentId, InProcessRuntime, TopicId, TypeSubscription } from '../../src/runtime/index.js';
 import { recorder, type Delivery } from './fixtures.js';
 
+/** Registers a recorder for 'rec' on topic 'chat' and counts the actors its factory creates. */
+function countingRecorder(runtime: InProcessRuntime, log: Delivery[]): { created: number } {
+  const counts = { created: 0 };
+  runtime.registerFactory('rec', () => {
+    counts.created++;
+    return recorder(log);
+  });
+  runtime.addSubscription(new TypeSubscription('chat', 'rec'));
+  return counts;
+}
+
 describe('lazy creation', () => {
   let runtime: InProcessRuntime;
   afterEach(() => runtime?.close());
@@ -9,22 +20,17 @@ describe('lazy creation', () => {
   it('creates no actor before its first message, then exactly one on the first message', async () => {
     runtime = new InProcessRuntime();
     const log: Delivery[] = [];
-    let created = 0;
-    runtime.registerFactory('rec', () => {
-      created++;
-      return recorder(log);
-    });
-    runtime.addSubscription(new TypeSubscription('chat', 'rec'));
+    const factory = countingRecorder(runtime, log);
     runtime.start();
 
-    expect(created).toBe(0);
+    expect(factory.created).toBe(0);
     expect(runtime.getActor(new AgentId('rec', 'room-1'))).toBeUndefined();
     expect(runtime.stats.actors).toBe(0);
 
     await runtime.publishMessage({ type: 'hello' }, new TopicId('chat', 'room-1'));
     await runtime.stopWhenIdle();
 
-    expect(created).toBe(1);
+    expect(factory.created).toBe(1);
     expect(runtime.getActor(new AgentId('rec', 'room-1'))).toBeDefined();
     expect(log).toEqual([expect.objectContaining({ agent: 'rec/room-1', type: 'hello', topic: 'chat/room-1' })]);
   });
@@ -46,24 +52,19 @@ describe('lazy creation', () => {
   it('creates one actor per AgentId: two topic sources give two actors, one source gives one', async () => {
     runtime = new InProcessRuntime();
     const log: Delivery[] = [];
-    let created = 0;
-    runtime.registerFactory('rec', () => {
-      created++;
-      return recorder(log);
-    });
-    runtime.addSubscription(new TypeSubscription('chat', 'rec'));
+    const factory = countingRecorder(runtime, log);
     runtime.start();
 
     await runtime.publishMessage({ type: 'm1' }, new TopicId('chat', 'a'));
     await runtime.publishMessage({ type: 'm2' }, new TopicId('chat', 'a'));
     await runtime.publishMessage({ type: 'm3' }, new TopicId('chat', 'a'));
     await runtime.stopWhenIdle();
-    expect(created).toBe(1);
+    expect(factory.created).toBe(1);
 
     runtime.start();
     await runtime.publishMessage({ type: 'm4' }, new TopicId('chat', 'b'));
     await runtime.stopWhenIdle();
-    expect(created).toBe(2);
+    expect(factory.created).toBe(2);
     expect(runtime.stats.actors).toBe(2);
 
     const a = runtime.getActor(new AgentId('rec', 'a'))!;
@@ -77,17 +78,12 @@ describe('lazy creation', () => {
   it('a sendMessage and a publish to the same AgentId reach the same instance', async () => {
     runtime = new InProcessRuntime();
     const log: Delivery[] = [];
-    let created = 0;
-    runtime.registerFactory('rec', () => {
-      created++;
-      return recorder(log);
-    });
-    runtime.addSubscription(new TypeSubscription('chat', 'rec'));
+    const factory = countingRecorder(runtime, log);
     runtime.start();
     await runtime.publishMessage({ type: 'via_topic' }, new TopicId('chat', 'x'));
     await runtime.sendMessage({ type: 'direct' }, new AgentId('rec', 'x'));
     await runtime.stopWhenIdle();
-    expect(created).toBe(1);
+    expect(factory.created).toBe(1);
     expect(runtime.getActor(new AgentId('rec', 'x'))!.getSnapshot().context.count).toBe(2);
   });
 
