@@ -311,9 +311,16 @@ describe('HandoffOrchestration', () => {
     expect(() => new HandoffOrchestration({ members: [agent('A B', scripted([])), agent('A_B', scripted([])), triage] })).toThrow(/both become the tool name "transfer_to_A_B"/);
   });
 
-  it('with no graph, every member may hand off to every other, starting with the first', () => {
-    const support = new HandoffOrchestration({ members: [agent('A', scripted([])), agent('B', scripted([])), agent('C', scripted([]))] });
+  it('with no graph, every member may hand off to every other, starting with the first', async () => {
+    runtime = startedRuntime();
+    const [a, b, c] = [scripted([transfer('B')]), scripted([transfer('C')]), scripted([{ text: 'C here.' }])];
+    const support = new HandoffOrchestration({ members: [agent('A', a), agent('B', b), agent('C', c)], humanResponse: () => null });
     expect(support.handoffs.toJSON()).toEqual({ start: 'A', edges: { A: { B: undefined, C: undefined }, B: { A: undefined, C: undefined }, C: { A: undefined, B: undefined } } });
+    expect((await (await support.invoke('hi', runtime)).get()).lastAgent).toBe('C');
+    // What the models were offered: a transfer tool to each other member.
+    expect([a, b, c].map((m) => m.requests[0].tools.map((t) => t.name).sort())).toEqual([
+      ['transfer_to_B', 'transfer_to_C'], ['transfer_to_A', 'transfer_to_C'], ['transfer_to_A', 'transfer_to_B'],
+    ]);
   });
 
   it('builds from the plain-object form with descriptions, and addMany takes a map', () => {
