@@ -7,15 +7,17 @@ import type { ChatCompletionAgent } from '../agents/chat-completion-agent.js';
 import type { ChatResponse, ChatStreamEvent } from '../agents/chat-client.js';
 import { executeToolCall, parseToolArguments, type Tool } from '../agents/tool.js';
 import type { ToolCall } from '../agents/chat-message.js';
-import { agentMachine, hearResponse, type ModelCallInput, type ResponseFilter, type RunToolsInput, type RunToolsOutput } from './agent-machine.js';
+import { agentMachine, hearHistory, hearResponse, type ModelCallInput, type RunToolsInput, type RunToolsOutput } from './agent-machine.js';
+import type { ResponseFilter } from './tool-call-filter.js';
 import type { ActorEvent } from './events.js';
 
 export interface AgentActorHooks {
   /**
-   * Receives every event the agent reports (tool calls, results, responses, deltas), with the
-   * reporting agent actor — so one logic can serve many invocations and still tell them apart.
+   * Receives the streamed text deltas (`agent_response_delta`), with the run they belong to. They
+   * come from inside the model call, not from a transition, so they skip the runtime; every other
+   * event is a message to the run's boundary actor.
    */
-  report?: (event: ActorEvent, actor: { id: string }) => void;
+  onDelta?: (event: Extract<ActorEvent, { type: 'agent_response_delta' }>, invocationId: string) => void;
   /** Stream the model's answer, reporting `agent_response_delta` events. */
   stream?: boolean;
   /** A custom tool-call filter: what this agent keeps of other agents' turns. */
@@ -26,31 +28,31 @@ export interface AgentActorHooks {
  * The agent's actor logic: {@link agentMachine} with its model, tools and reporting attached.
  *
  * @example
- * runtime.registerFactory('refund', () => ({
- *   logic: createAgentActor(refundAgent, { report: console.log }),
- *   input: { agent: refundAgent.name, topic: new TopicId('replies', 'c1'), tools: refundAgent.tools.map((t) => t.definition) },
+ * runtime.registerFactory('refund', ({ id }) => ({
+ *   logic: createAgentActor(refundAgent),
+ *   input: { agent: refundAgent.name, invocationId: id.key, self: id, boundary, gateway, topic: new TopicId('replies', id.key) },
  * }));
  * runtime.addSubscription(new TypeSubscription('chat', 'refund'));
  */
 export function createAgentActor(agent: ChatCompletionAgent, hooks: AgentActorHooks = {}) {
-  const report = hooks.report ?? (() => {});
+  const onDelta = hooks.onDelta ?? (() => {});
   const tools: readonly Tool[] = agent.tools;
   return agentMachine.provide({
     actors: {
       callModel: fromPromise<ChatResponse, ModelCallInput>(({ input, signal }) => {
         const request = { messages: input.messages, tools: input.tools.length > 0 ? input.tools : undefined, modelSettings: agent.modelSettings, signal };
-        return hooks.stream ? streamCompletion(agent, request, (event) => report(event, { id: input.caller })) : agent.client.complete(request);
+        return hooks.stream ? streamCompletion(agent, request, (event) => onDelta(event, input.invocationId)) : agent.client.complete(request);
       }),
       runTools: fromPromise<RunToolsOutput, RunToolsInput>(({ input, signal }) => runTools(tools, input, signal)),
     },
-    actions: {
-      report: ({ self }, event: ActorEvent) => report(event, self),
-      ...(hooks.filter ? { cacheResponse: assign(({ context, event }) => hearResponse(context, event, hooks.filter!)) } : {}),
-    },
+    actions: hooks.filter ? {
+      cacheResponse: assign(({ context, event }) => hearResponse(context, event, hooks.filter!)),
+      loadHistory: assign(({ context, event }) => hearHistory(context, event, hooks.filter!)),
+    } : {},
   });
 }
 
-async function streamCompletion(agent: ChatCompletionAgent, request: Parameters<ChatCompletionAgent['client']['complete']>[0], report: (event: ActorEvent) => void): Promise<ChatResponse> {
+async function streamCompletion(agent: ChatCompletionAgent, request: Parameters<ChatCompletionAgent['client']['complete']>[0], report: (event: Extract<ActorEvent, { type: 'agent_response_delta' }>) => void): Promise<ChatResponse> {
   let response: ChatResponse | undefined;
   for await (const event of agent.client.stream(request) as AsyncIterable<ChatStreamEvent>) {
     if (event.type === 'text_delta') report({ type: 'agent_response_delta', agent: agent.name, delta: event.delta });

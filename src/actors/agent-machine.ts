@@ -1,57 +1,62 @@
 /**
  * The agent actor: one participant of one invocation. It caches what it hears, and on a turn
- * request calls the model and runs the tool loop until a final answer, a handoff, a
- * `complete_task`, or the per-turn limit. Pure logic: the model call and the tools are invoked
- * actors its factory provides (`createAgentActor`), and everything it wants done is an emitted
- * runtime command or a `report` action — so a test can step it with `transition()`.
+ * request calls the model and runs the tool loop until a final answer, a control call (handoff,
+ * `complete_task`), or the per-turn limit. With `review`, a person reviews the final answer
+ * before anyone else hears it. Pure logic: the model call and the tools are invoked actors its
+ * factory provides (`createAgentActor`); everything it wants done is an emitted runtime command
+ * — so a test can step it with `transition()`. It knows no orchestration: its control tools are
+ * data (`controlTools`, see `control-tools.ts`).
  */
-import { assign, enqueueActions, fromPromise, setup, type ActorRefFrom } from 'xstate';
+import { and, assign, emit, enqueueActions, fromPromise, setup, type ActorRefFrom } from 'xstate';
 import { addUsage, ZERO_USAGE, type ChatMessage, type ToolCall, type Usage } from '../agents/chat-message.js';
 import type { ChatResponse, ToolDefinition } from '../agents/chat-client.js';
-import { publishCommand, replyCommand, replyErrorCommand, type MessageEvent, type TopicIdLike } from '../runtime/index.js';
-import type { AgentResponse, ConversationMessage, Handoff, ToolApprovalDecision, ToolApprovalRequest, TurnRequest } from './protocol.js';
-import type { ActorEvent } from './events.js';
-import { contextWindow, filterToolCalls, type ToolCallFilterMode } from './tool-call-filter.js';
+import { BUSY_TAG, publishCommand, replyCommand, replyErrorCommand, sendCommand, type AgentIdLike, type MessageEvent, type TopicIdLike } from '../runtime/index.js';
+import type {
+  AgentResponse, ConversationMessage, HistoryMessage, HumanInputRequest, Reset, ToolApprovalDecision, ToolApprovalRequest,
+  TurnOutcome, TurnRequest, UserReply,
+} from './protocol.js';
+import { reportAction, reportCommand, type ActorEvent } from './events.js';
+import { contextWindow, filterByMode, filterTranscript, type ResponseFilter, type ToolCallFilterMode } from './tool-call-filter.js';
+import { interceptControlCalls, toolsWithControls, type ControlTool, type ToolOutcome } from './control-tools.js';
 import { finalReply } from './replies.js';
-import { reportAction } from './events.js';
 import { AgentTurnError, TurnLimitError } from './errors.js';
-
-/** A generated handoff tool: calling `toolName` hands the conversation to `target`. */
-export interface HandoffEdge {
-  toolName: string;
-  target: string;
-  description?: string;
-}
-
-export const COMPLETE_TASK_TOOL = 'complete_task';
 
 /** JSON input of the agent actor. */
 export interface AgentActorInput {
   agent: string;
+  /**
+   * The run this actor belongs to (request ids are unique across runs because of it). The four
+   * ids below are always given by orchestrations; their defaults (`run`, and `agent`, `boundary`,
+   * `gateway` actors keyed by it) only make stepping a lone machine in a test shorter.
+   */
+  invocationId?: string;
+  /** This actor's own id: where the gateway sends answers to its requests. */
+  self?: AgentIdLike;
+  /** The run's boundary actor: where reports go. */
+  boundary?: AgentIdLike;
+  /** The run's human gateway (approvals, reviews). */
+  gateway?: AgentIdLike;
   instructions?: string;
   /** Where the agent publishes its responses (null: it only replies and reports). */
   topic: TopicIdLike | null;
   /** Definitions of the agent's own tools (their code is in the provided `runTools`). */
   tools?: ToolDefinition[];
-  handoffs?: HandoffEdge[];
-  completeTool?: boolean;
+  /** Tools that end the turn instead of running (handoffs, complete_task). */
+  controlTools?: ControlTool[];
   maxToolIterations?: number;
   toolCallFilter?: ToolCallFilterMode;
   /** `latestResponse`: keep only the most recent other agent's response (sequential option). */
   keep?: 'all' | 'latestResponse';
   /** Send only the last N messages of the history to the model. */
   contextWindow?: number | null;
-  /** Messages the agent starts with (continuing a conversation). */
-  history?: ChatMessage[];
-}
-
-interface ToolOutcome {
-  content: string;
-  isError: boolean;
+  /** A person reviews each final answer before it is published (`humanReview`). */
+  review?: boolean;
 }
 
 /** The tool loop of one turn. */
 export interface TurnState {
+  /** The turn request's envelope id: message ids of the turn derive from it (unique per runtime). */
+  id: string;
   messages: ChatMessage[];
   usage: Usage;
   modelCalls: number;
@@ -62,22 +67,29 @@ export interface TurnState {
   pending: ToolCall[];
   approvedIds: string[];
   approvals: Array<{ requestId: string; toolCall: ToolCall; decided: boolean }>;
-  handoff?: Handoff;
-  completion?: { summary: string };
+  outcome?: TurnOutcome;
   controlIds: string[];
+  /** The open review request, while a person reviews the answer. */
+  reviewId?: string;
 }
 
 export interface AgentContext {
   agent: string;
+  invocationId: string;
+  self: AgentIdLike;
+  boundary: AgentIdLike;
+  gateway: AgentIdLike;
   instructions?: string;
   topic: TopicIdLike | null;
+  /** Own tools then control tools: what the model is offered. */
   tools: ToolDefinition[];
-  handoffs: HandoffEdge[];
-  completeTool: boolean;
+  ownTools: ToolDefinition[];
+  controlTools: ControlTool[];
   maxToolIterations: number;
   toolCallFilter: ToolCallFilterMode;
   keep: 'all' | 'latestResponse';
   contextWindow: number | null;
+  review: boolean;
   /** What the agent had seen up to the end of its last turn. */
   history: ChatMessage[];
   /** What it has received since it last spoke. */
@@ -88,8 +100,8 @@ export interface AgentContext {
 /** What the provided `callModel` actor receives. */
 export interface ModelCallInput {
   agent: string;
-  /** The calling agent actor's id, so what the call reports (streamed deltas) names its actor. */
-  caller: string;
+  /** The run, so what the call reports (streamed deltas) reaches its invocation. */
+  invocationId: string;
   messages: ChatMessage[];
   tools: ToolDefinition[];
 }
@@ -109,112 +121,31 @@ export interface RunToolsOutput {
 
 export type AgentEvent =
   | MessageEvent<ConversationMessage>
+  | MessageEvent<HistoryMessage>
   | MessageEvent<AgentResponse>
   | MessageEvent<TurnRequest>
-  | MessageEvent<ToolApprovalDecision>;
+  | MessageEvent<Reset>
+  | MessageEvent<ToolApprovalDecision>
+  | MessageEvent<UserReply>;
 
 const DEFAULT_MAX_TOOL_ITERATIONS = 10;
-
-function emptyTurn(): TurnState {
-  return { messages: [], usage: ZERO_USAGE, modelCalls: 0, calls: [], results: {}, pending: [], approvedIds: [], approvals: [], controlIds: [] };
-}
-
 const NO_TOOLS: ToolDefinition[] = [];
-const controlToolCache = new WeakMap<object, { plain?: ToolDefinition[]; withComplete?: ToolDefinition[] }>();
-const toolListCache = new WeakMap<object, WeakMap<object, ToolDefinition[]>>();
+const NO_CONTROLS: ControlTool[] = [];
 
-/**
- * The agent's own tools plus its control tools (handoffs, complete_task). Memoised on the input's
- * arrays, which orchestrations share across invocations, so idle conversations share them too.
- */
-function agentTools(input: AgentActorInput): ToolDefinition[] {
-  const own = input.tools ?? NO_TOOLS;
-  const control = controlToolDefinitions(input.handoffs ?? NO_EDGES, input.completeTool ?? false);
-  if (control.length === 0) return own;
-  let byControl = toolListCache.get(own);
-  if (!byControl) toolListCache.set(own, (byControl = new WeakMap()));
-  let all = byControl.get(control);
-  if (!all) byControl.set(control, (all = [...own, ...control]));
-  return all;
+function emptyTurn(id: string): TurnState {
+  return { id, messages: [], usage: ZERO_USAGE, modelCalls: 0, calls: [], results: {}, pending: [], approvedIds: [], approvals: [], controlIds: [] };
 }
 
-const NO_EDGES: HandoffEdge[] = [];
-
-function controlToolDefinitions(handoffs: HandoffEdge[], completeTool: boolean): ToolDefinition[] {
-  let cached = controlToolCache.get(handoffs);
-  if (!cached) controlToolCache.set(handoffs, (cached = {}));
-  const key = completeTool ? 'withComplete' : 'plain';
-  const hit = cached[key];
-  if (hit) return hit;
-  const reason = { type: 'object', properties: { reason: { type: ['string', 'null'], description: 'Why, in one sentence.' } }, required: ['reason'], additionalProperties: false };
-  const defs: ToolDefinition[] = handoffs.map((h) => ({
-    name: h.toolName,
-    description: h.description ? `Transfer the conversation to ${h.target}: ${h.description}` : `Transfer the conversation to ${h.target}.`,
-    parameters: reason,
-    strict: true,
-  }));
-  if (completeTool) {
-    defs.push({
-      name: COMPLETE_TASK_TOOL,
-      description: 'Call when the task is done, with a short summary of the outcome.',
-      parameters: { type: 'object', properties: { summary: { type: 'string' } }, required: ['summary'], additionalProperties: false },
-      strict: true,
-    });
-  }
-  cached[key] = defs;
-  return defs;
+/** A message id unique within the conversation: the turn's envelope id and the position in it. */
+function turnMessageId(context: AgentContext, turn: TurnState, suffix = ''): string {
+  return `${context.agent}:${turn.id}:${turn.messages.length}${suffix}`;
 }
 
-function parseArgs(raw: string): Record<string, unknown> {
-  try {
-    const value = JSON.parse(raw || '{}');
-    return value && typeof value === 'object' ? value : {};
-  } catch {
-    return {};
-  }
-}
-
-/** Sorts a model reply's tool calls: controls are answered here, ordinary ones go to `runTools`. */
-function planToolCalls(context: AgentContext, turn: TurnState, calls: ToolCall[]): TurnState {
-  const results: Record<string, ToolOutcome> = {};
-  const pending: ToolCall[] = [];
-  let { handoff, completion } = turn;
-  const controlIds = [...turn.controlIds];
-  const edges = new Map(context.handoffs.map((h) => [h.toolName, h]));
-  for (const call of calls) {
-    const edge = edges.get(call.name);
-    if (edge) {
-      controlIds.push(call.id);
-      if (handoff || completion) {
-        results[call.id] = { content: `Ignored: only one handoff per turn (already ${handoff ? `transferring to ${handoff.target}` : 'completing the task'}).`, isError: false };
-      } else {
-        const reason = parseArgs(call.arguments).reason;
-        handoff = { target: edge.target, toolCallId: call.id, ...(typeof reason === 'string' && reason ? { reason } : {}) };
-        results[call.id] = { content: `Transferred to ${edge.target}.`, isError: false };
-      }
-    } else if (call.name === COMPLETE_TASK_TOOL && context.completeTool) {
-      controlIds.push(call.id);
-      if (handoff || completion) {
-        results[call.id] = { content: 'Ignored: the turn already ends with a handoff or completion.', isError: false };
-      } else {
-        const summary = parseArgs(call.arguments).summary;
-        completion = { summary: typeof summary === 'string' ? summary : '' };
-        results[call.id] = { content: 'Task completed.', isError: false };
-      }
-    } else if (call.name.startsWith('transfer_to_') && context.handoffs.length > 0 && !context.tools.some((t) => t.name === call.name)) {
-      // A hallucinated target: tell the model which transfers exist, and let it try again.
-      const valid = context.handoffs.map((h) => h.target).join(', ');
-      results[call.id] = { content: `Error: "${call.name}" is not an available handoff. You can transfer to: ${valid}.`, isError: true };
-    } else {
-      pending.push(call);
-    }
-  }
-  return { ...turn, calls, results, pending, approvedIds: [], approvals: [], handoff, completion, controlIds };
-}
-
-function toolMessages(turn: TurnState): ChatMessage[] {
-  return turn.calls.map((call) => ({
-    id: `${call.id}:result`,
+function toolMessages(context: AgentContext, turn: TurnState): ChatMessage[] {
+  // Keyed by the calling message, not the call id alone: providers reuse call ids across agents.
+  const caller = turn.messages[turn.messages.length - 1]?.id ?? turn.id;
+  return turn.calls.map((call, i) => ({
+    id: `${caller}:result:${i}`,
     role: 'tool' as const,
     content: turn.results[call.id]?.content ?? 'Error: no result.',
     toolCallId: call.id,
@@ -224,25 +155,21 @@ function toolMessages(turn: TurnState): ChatMessage[] {
 
 function buildResponse(context: AgentContext, turn: TurnState): AgentResponse {
   const final = turn.messages[turn.messages.length - 1];
-  const text = turn.completion?.summary ?? (final?.role === 'assistant' ? final.content : '');
+  const outcome = turn.outcome ?? { kind: 'reply' as const };
+  const text = outcome.kind === 'complete' ? outcome.summary : final?.role === 'assistant' ? final.content : '';
   return {
     type: 'agent_response',
     agent: context.agent,
     messages: turn.messages,
     text,
     usage: turn.usage,
-    ...(turn.handoff ? { handoff: turn.handoff } : {}),
-    ...(turn.completion ? { completion: turn.completion } : {}),
+    outcome,
     ...(turn.controlIds.length > 0 ? { controlToolCallIds: turn.controlIds } : {}),
   };
 }
 
 type DoneEvent<T> = { output: T };
-
-/** Decides what an agent keeps of another agent's turn (see `filterToolCalls`). */
-export type ResponseFilter = (messages: ChatMessage[], info: { mode: ToolCallFilterMode; controlToolCallIds: string[]; from: string; to: string }) => ChatMessage[];
-
-const filterToolCallsByMode: ResponseFilter = (messages, info) => filterToolCalls(messages, info.mode, info.controlToolCallIds);
+type ErrorEvent = { error: unknown };
 
 /**
  * What the agent's context becomes when it hears another agent's turn, through `filter`. The
@@ -258,9 +185,15 @@ export function hearResponse(context: AgentContext, event: AgentEvent, filter: R
   return { cache: [...keepWithResults(context.cache, keepIt), ...heard], history: keepWithResults(context.history, keepIt) };
 }
 
-/** The id of the approval request for one tool call of one agent. */
-export function approvalRequestId(agent: string, toolCallId: string): string {
-  return `approval:${agent}:${toolCallId}`;
+/** What the agent's history becomes from an earlier transcript, through `filter` (see `filterTranscript`). */
+export function hearHistory(context: AgentContext, event: AgentEvent, filter: ResponseFilter): Partial<AgentContext> {
+  const { messages } = (event as MessageEvent<HistoryMessage>).message;
+  return { history: [...context.history, ...filterTranscript(messages, context.agent, context.toolCallFilter, filter)] };
+}
+
+/** The id of the approval request for one tool call of one agent in one run. */
+export function approvalRequestId(invocationId: string, agent: string, toolCallId: string): string {
+  return `${invocationId}:approval:${agent}:${toolCallId}`;
 }
 
 /** Keeps the messages `keep` accepts; a tool result goes with the message that called it. */
@@ -277,7 +210,6 @@ function keepWithResults(messages: ChatMessage[], keep: (m: ChatMessage) => bool
   }
   return out;
 }
-type ErrorEvent = { error: unknown };
 
 /**
  * The agent actor's machine (see the file comment). Step it in tests:
@@ -302,32 +234,44 @@ export const agentMachine = setup({
     }),
   },
   actions: {
-    /** Provided by the factory: hands an event to the invocation's event stream. */
-    report: (_, _event: ActorEvent) => {},
+    report: emit(({ context }, event: ActorEvent) => reportCommand(context.boundary, event)),
     cacheConversation: assign({
       cache: ({ context, event }) => [...context.cache, ...(event as MessageEvent<ConversationMessage>).message.messages],
     }),
-    cacheResponse: assign(({ context, event }) => hearResponse(context, event, filterToolCallsByMode)),
+    cacheResponse: assign(({ context, event }) => hearResponse(context, event, filterByMode)),
+    loadHistory: assign(({ context, event }) => hearHistory(context, event, filterByMode)),
+    forgetEverything: assign({ history: [], cache: [] }),
     startTurn: assign(({ context, event }) => {
       const { message, envelope } = event as MessageEvent<TurnRequest>;
       const heard = message.instruction
-        ? [...context.cache, { id: `${envelope.id}:instruction`, role: 'user' as const, content: message.instruction }]
+        ? [...context.cache, { id: `${context.agent}:${envelope.id}:instruction`, role: 'user' as const, content: message.instruction }]
         : context.cache;
-      return { history: [...context.history, ...heard], cache: [], turn: emptyTurn() };
+      return { history: [...context.history, ...heard], cache: [], turn: emptyTurn(envelope.id) };
     }),
     recordModelReply: assign({
       turn: ({ context, event }) => {
         const reply = (event as unknown as DoneEvent<ChatResponse>).output;
         const turn = context.turn!;
         const assistant: ChatMessage = {
-          id: `${context.agent}:${context.history.length + turn.messages.length}`,
+          id: turnMessageId(context, turn),
           role: 'assistant',
           content: reply.text ?? '',
           name: context.agent,
-          ...(reply.toolCalls.length > 0 ? { toolCalls: reply.toolCalls } : {}),
         };
-        const next: TurnState = { ...turn, messages: [...turn.messages, assistant], usage: addUsage(turn.usage, reply.usage), modelCalls: turn.modelCalls + 1, calls: [], results: {}, pending: [] };
-        return reply.toolCalls.length > 0 ? planToolCalls(context, next, reply.toolCalls) : next;
+        const next: TurnState = { ...turn, usage: addUsage(turn.usage, reply.usage), modelCalls: turn.modelCalls + 1, calls: [], results: {}, pending: [] };
+        if (reply.toolCalls.length === 0) return { ...next, messages: [...turn.messages, assistant] };
+        const intercepted = interceptControlCalls(context.controlTools, context.ownTools, reply.toolCalls, turn.outcome);
+        return {
+          ...next,
+          messages: [...turn.messages, { ...assistant, toolCalls: intercepted.calls }],
+          calls: intercepted.calls,
+          results: intercepted.results,
+          pending: intercepted.pending,
+          approvedIds: [],
+          approvals: [],
+          outcome: intercepted.outcome,
+          controlIds: [...turn.controlIds, ...intercepted.controlIds],
+        };
       },
     }),
     reportToolCalls: enqueueActions(({ context, enqueue }) => {
@@ -339,17 +283,15 @@ export const agentMachine = setup({
         const turn = context.turn!;
         const merged = { ...turn.results };
         for (const r of results) merged[r.toolCallId] = { content: r.content, isError: r.isError };
-        // Deterministic ids: stepping tests and checkpoints can name them.
-        // Deterministic, and unique per invocation: providers reuse tool-call ids across agents.
-        const approvals = needApproval.map((toolCall) => ({ requestId: approvalRequestId(context.agent, toolCall.id), toolCall, decided: false }));
+        // Deterministic ids (stepping tests and checkpoints can name them), unique across runs.
+        const approvals = needApproval.map((toolCall) => ({ requestId: approvalRequestId(context.invocationId, context.agent, toolCall.id), toolCall, decided: false }));
         return { ...turn, results: merged, pending: needApproval, approvals };
       },
     }),
     requestApprovals: enqueueActions(({ context, enqueue }) => {
       for (const { requestId, toolCall } of context.turn!.approvals) {
-        const request: ToolApprovalRequest = { type: 'tool_approval_request', requestId, agent: context.agent, toolCall };
-        if (context.topic) enqueue.emit(publishCommand(request, context.topic));
-        enqueue(reportAction({ type: 'approval_requested', requestId, agent: context.agent, toolCall }));
+        const request: ToolApprovalRequest = { type: 'tool_approval_request', requestId, agent: context.agent, toolCall, replyTo: context.self };
+        enqueue.emit(sendCommand(request, context.gateway));
       }
     }),
     recordApprovalDecision: assign({
@@ -370,12 +312,29 @@ export const agentMachine = setup({
     }),
     appendToolResults: enqueueActions(({ context, enqueue }) => {
       const turn = context.turn!;
-      const results = toolMessages(turn);
+      const results = toolMessages(context, turn);
       for (const m of results) {
         const outcome = turn.results[m.toolCallId!];
         enqueue(reportAction({ type: 'tool_result', agent: context.agent, toolCallId: m.toolCallId!, name: m.name!, content: m.content, isError: outcome?.isError ?? true }));
       }
       enqueue.assign({ turn: { ...turn, messages: [...turn.messages, ...results], calls: [], results: {}, pending: [], approvals: [], approvedIds: [] } });
+    }),
+    requestReview: enqueueActions(({ context, enqueue }) => {
+      const turn = context.turn!;
+      const requestId = `${context.invocationId}:review:${context.agent}:${turn.id}:${turn.messages.length}`;
+      const [draft] = finalReply(buildResponse(context, turn));
+      const request: HumanInputRequest = { type: 'human_input_request', requestId, kind: 'review', agent: context.agent, ...(draft ? { message: draft } : {}), replyTo: context.self };
+      enqueue.emit(sendCommand(request, context.gateway));
+      enqueue.assign({ turn: { ...turn, reviewId: requestId } });
+    }),
+    /** The reviewer's words join the turn as a user message; the agent answers them. */
+    recordFeedback: assign({
+      turn: ({ context, event }) => {
+        const feedback = (event as MessageEvent<UserReply>).message.message!;
+        const turn = context.turn!;
+        const { reviewId: _answered, ...rest } = turn;
+        return { ...rest, messages: [...turn.messages, { ...feedback, role: 'user' as const }], modelCalls: 0 };
+      },
     }),
     respond: enqueueActions(({ context, enqueue }) => {
       const turn = context.turn!;
@@ -400,8 +359,10 @@ export const agentMachine = setup({
     hasToolCalls: ({ event }) => ((event as unknown as DoneEvent<ChatResponse>).output.toolCalls?.length ?? 0) > 0,
     hasPendingTools: ({ context }) => (context.turn?.pending.length ?? 0) > 0,
     needsApproval: ({ event }) => (event as unknown as DoneEvent<RunToolsOutput>).output.needApproval.length > 0,
-    endsTurn: ({ context }) => Boolean(context.turn?.handoff || context.turn?.completion),
+    endsTurn: ({ context }) => context.turn?.outcome !== undefined && context.turn.outcome.kind !== 'reply',
     reachedToolLimit: ({ context }) => (context.turn?.modelCalls ?? 0) >= context.maxToolIterations,
+    /** Reviewed agents wait for a person on an answer (not on a handoff or completion). */
+    needsReview: ({ context }) => context.review && (context.turn?.outcome === undefined || context.turn.outcome.kind === 'reply'),
     isPendingApproval: ({ context, event }) => {
       const decision = (event as MessageEvent<ToolApprovalDecision>).message;
       return Boolean(context.turn?.approvals.some((a) => a.requestId === decision.requestId && !a.decided));
@@ -411,50 +372,66 @@ export const agentMachine = setup({
       const open = context.turn?.approvals.filter((a) => !a.decided) ?? [];
       return open.length === 1 && open[0].requestId === decision.requestId;
     },
+    answersReview: ({ context, event }) => (event as MessageEvent<UserReply>).message.requestId === context.turn?.reviewId,
+    approvesAnswer: ({ event }) => (event as MessageEvent<UserReply>).message.message === null,
   },
 }).createMachine({
   id: 'agent',
-  context: ({ input }) => ({
-    agent: input.agent,
-    instructions: input.instructions,
-    topic: input.topic,
-    tools: agentTools(input),
-    handoffs: input.handoffs ?? [],
-    completeTool: input.completeTool ?? false,
-    maxToolIterations: input.maxToolIterations ?? DEFAULT_MAX_TOOL_ITERATIONS,
-    toolCallFilter: input.toolCallFilter ?? 'handoffOnly',
-    keep: input.keep ?? 'all',
-    contextWindow: input.contextWindow ?? null,
-    history: input.history ?? [],
-    cache: [],
-    turn: null,
-  }),
+  context: ({ input }) => {
+    const ownTools = input.tools ?? NO_TOOLS;
+    const controlTools = input.controlTools ?? NO_CONTROLS;
+    const invocationId = input.invocationId ?? 'run';
+    return {
+      agent: input.agent,
+      invocationId,
+      self: input.self ?? { type: 'agent', key: invocationId },
+      boundary: input.boundary ?? { type: 'boundary', key: invocationId },
+      gateway: input.gateway ?? { type: 'gateway', key: invocationId },
+      instructions: input.instructions,
+      topic: input.topic,
+      tools: toolsWithControls(ownTools, controlTools),
+      ownTools,
+      controlTools,
+      maxToolIterations: input.maxToolIterations ?? DEFAULT_MAX_TOOL_ITERATIONS,
+      toolCallFilter: input.toolCallFilter ?? 'handoffOnly',
+      keep: input.keep ?? 'all',
+      contextWindow: input.contextWindow ?? null,
+      review: input.review ?? false,
+      history: [],
+      cache: [],
+      turn: null,
+    };
+  },
   initial: 'idle',
+  on: {
+    conversation: { actions: 'cacheConversation' },
+    agent_response: { actions: 'cacheResponse' },
+  },
   states: {
     idle: {
       on: {
-        conversation: { actions: 'cacheConversation' },
-        agent_response: { actions: 'cacheResponse' },
+        history: { actions: 'loadHistory' },
+        reset: { actions: 'forgetEverything' },
         turn_request: { target: 'working', actions: 'startTurn' },
       },
     },
     working: {
-      tags: ['busy'],
+      tags: [BUSY_TAG],
       initial: 'callingModel',
       states: {
         callingModel: {
           invoke: {
             id: 'callModel',
             src: 'callModel',
-            input: ({ context, self }) => {
+            input: ({ context }) => {
               const turn = context.turn!;
               const messages = contextWindow([...context.history, ...turn.messages], context.contextWindow);
               const system: ChatMessage[] = context.instructions ? [{ id: `${context.agent}:instructions`, role: 'system', content: context.instructions }] : [];
-              return { agent: context.agent, caller: self.id, messages: [...system, ...messages], tools: context.tools };
+              return { agent: context.agent, invocationId: context.invocationId, messages: [...system, ...messages], tools: context.tools };
             },
             onDone: [
               { guard: 'hasToolCalls', target: 'actingOnToolCalls', actions: ['recordModelReply', 'reportToolCalls'] },
-              { target: '#agent.idle', actions: ['recordModelReply', 'respond'] },
+              { target: 'answered', actions: 'recordModelReply' },
             ],
             onError: { target: '#agent.idle', actions: 'failTurn' },
           },
@@ -480,9 +457,16 @@ export const agentMachine = setup({
         toolsAnswered: {
           entry: 'appendToolResults',
           always: [
-            { guard: 'endsTurn', target: '#agent.idle', actions: 'respond' },
+            { guard: 'endsTurn', target: 'answered' },
             { guard: 'reachedToolLimit', target: '#agent.idle', actions: 'failTurnLimit' },
             { target: 'callingModel' },
+          ],
+        },
+        /** The turn has its outcome: publish it, or first let a person review the answer. */
+        answered: {
+          always: [
+            { guard: 'needsReview', target: '#agent.awaitingReview', actions: 'requestReview' },
+            { target: '#agent.idle', actions: 'respond' },
           ],
         },
       },
@@ -495,8 +479,6 @@ export const agentMachine = setup({
           { guard: 'isLastPendingApproval', target: 'resumingTools', actions: 'recordApprovalDecision' },
           { guard: 'isPendingApproval', actions: 'recordApprovalDecision' },
         ],
-        conversation: { actions: 'cacheConversation' },
-        agent_response: { actions: 'cacheResponse' },
       },
     },
     resumingTools: {
@@ -504,6 +486,15 @@ export const agentMachine = setup({
         { guard: 'hasPendingTools', target: 'working.runningTools' },
         { target: 'working.toolsAnswered' },
       ],
+    },
+    /** At rest: a person reviews the answer. Approval publishes it; feedback gets another answer. */
+    awaitingReview: {
+      on: {
+        user_reply: [
+          { guard: and(['answersReview', 'approvesAnswer']), target: 'idle', actions: 'respond' },
+          { guard: 'answersReview', target: 'working.callingModel', actions: 'recordFeedback' },
+        ],
+      },
     },
   },
 });

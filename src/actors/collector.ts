@@ -1,55 +1,102 @@
 /**
- * The concurrent collector: waits for one reply from every member, then sends the completion
- * (one reply per member, in member order) to the end executor.
+ * The concurrent manager: on `kickoff` asks every member at once, then waits for one reply from
+ * each and sends the completion (one reply per member, in member order) to the end executor. A
+ * termination condition, if any, is checked after each reply and ends the run with the replies
+ * so far.
  */
-import { assign, enqueueActions, setup } from 'xstate';
+import { and, assign, emit, enqueueActions, setup } from 'xstate';
 import type { ChatMessage } from '../agents/chat-message.js';
-import { sendCommand, type AgentIdLike, type MessageEvent } from '../runtime/index.js';
-import type { AgentResponse, Completion } from './protocol.js';
+import { BUSY_TAG, errorCommand, sendCommand, type AgentIdLike, type MessageEvent } from '../runtime/index.js';
+import { turnRequest, type AgentResponse, type Completion, type ConversationMessage, type HistoryMessage, type Kickoff } from './protocol.js';
 import { finalReply } from './replies.js';
+import { checkTerminationActor, heardMessages, invokeError, terminated } from './termination.js';
 
 export interface CollectorInput {
-  members: string[];
+  members: Array<{ name: string; id: AgentIdLike }>;
   end: AgentIdLike;
+  checkTermination?: boolean;
 }
 
-interface CollectorContext extends CollectorInput {
+export interface CollectorContext extends CollectorInput {
   replies: Record<string, ChatMessage[]>;
+  conversation: ChatMessage[];
+}
+
+type CollectorEvent = MessageEvent<Kickoff> | MessageEvent<AgentResponse> | MessageEvent<ConversationMessage> | MessageEvent<HistoryMessage>;
+
+function completion(context: CollectorContext, reason: string): Completion {
+  return { type: 'completion', reason, messages: context.members.flatMap((m) => context.replies[m.name] ?? []) };
 }
 
 /**
- * The concurrent collector's machine.
+ * The concurrent manager's machine.
  *
  * @example
- * createActor(collectorMachine, { input: { members: ['Physicist', 'Chemist'], end: endId } });
+ * createActor(collectorMachine, { input: { members: [{ name: 'Physicist', id }, { name: 'Chemist', id: id2 }], end: endId } });
  */
 export const collectorMachine = setup({
   types: {
     context: {} as CollectorContext,
     input: {} as CollectorInput,
-    events: {} as MessageEvent<AgentResponse>,
+    events: {} as CollectorEvent,
   },
+  actors: { checkTermination: checkTerminationActor },
   guards: {
-    isAwaitedMember: ({ context, event }) => context.members.includes(event.message.agent) && !(event.message.agent in context.replies),
-    hasEveryReply: ({ context }) => context.members.every((m) => m in context.replies),
+    isAwaitedMember: ({ context, event }) => {
+      const { agent } = (event as MessageEvent<AgentResponse>).message;
+      return context.members.some((m) => m.name === agent) && !(agent in context.replies);
+    },
+    hasEveryReply: ({ context }) => context.members.every((m) => m.name in context.replies),
+    hasTerminationCondition: ({ context }) => context.checkTermination === true,
+    isTerminated: terminated,
   },
   actions: {
+    recordHeard: assign({ conversation: ({ context, event }) => (context.checkTermination ? [...context.conversation, ...heardMessages(event)] : context.conversation) }),
     recordReply: assign({
-      replies: ({ context, event }) => ({ ...context.replies, [event.message.agent]: finalReply(event.message) }),
+      replies: ({ context, event }) => {
+        const response = (event as MessageEvent<AgentResponse>).message;
+        return { ...context.replies, [response.agent]: finalReply(response) };
+      },
     }),
-    completeWithAllReplies: enqueueActions(({ context, enqueue }) => {
-      const completion: Completion = { type: 'completion', reason: 'completed', messages: context.members.flatMap((m) => context.replies[m]) };
-      enqueue.emit(sendCommand(completion, context.end));
+    // Every member is asked at once: wall time is the slowest member's, not the sum.
+    askEveryMember: enqueueActions(({ context, enqueue }) => {
+      for (const member of context.members) enqueue.emit(sendCommand(turnRequest(), member.id));
     }),
+    completeWithAllReplies: emit(({ context }) => sendCommand(completion(context, 'completed'), context.end)),
+    completeTerminated: emit(({ context }) => sendCommand(completion(context, 'terminated'), context.end)),
+    failWithError: emit(({ event }) => errorCommand(invokeError(event))),
   },
 }).createMachine({
   id: 'collector',
-  context: ({ input }) => ({ ...input, replies: {} }),
-  initial: 'collecting',
+  context: ({ input }) => ({ ...input, replies: {}, conversation: [] }),
+  initial: 'waitingForKickoff',
+  on: {
+    history: { actions: 'recordHeard' },
+    conversation: { actions: 'recordHeard' },
+  },
   states: {
+    waitingForKickoff: {
+      on: { kickoff: { target: 'collecting', actions: 'askEveryMember' } },
+    },
     collecting: {
       on: {
-        agent_response: { guard: 'isAwaitedMember', target: 'checking', actions: 'recordReply' },
+        agent_response: [
+          { guard: and(['isAwaitedMember', 'hasTerminationCondition']), target: 'checkingTermination', actions: ['recordHeard', 'recordReply'] },
+          { guard: 'isAwaitedMember', target: 'checking', actions: 'recordReply' },
+        ],
+      },
+    },
+    checkingTermination: {
+      tags: [BUSY_TAG],
+      invoke: {
+        id: 'checkTermination',
+        src: 'checkTermination',
+        input: ({ context }) => ({ conversation: context.conversation }),
+        onDone: [
+          { guard: 'isTerminated', target: 'done', actions: 'completeTerminated' },
+          { target: 'checking' },
+        ],
+        onError: { target: 'done', actions: 'failWithError' },
       },
     },
     checking: {

@@ -1,56 +1,41 @@
 /**
  * The end executor: keeps the transcript and token usage from what is broadcast, and on a
  * completion applies the output transform (a provided `finalize` actor, which may call a model)
- * and settles the invocation (a provided `settle` action). A failure settles it as failed.
+ * and settles the run by a message to its boundary. A failure settles it as failed.
  */
 import { assign, enqueueActions, fromPromise, setup } from 'xstate';
-import { addUsage, ZERO_USAGE, type ChatMessage, type Usage } from '../agents/chat-message.js';
-import type { MessageEvent } from '../runtime/index.js';
-import type { AgentResponse, Completion, ConversationMessage, Failure } from './protocol.js';
+import { ZERO_USAGE, type ChatMessage } from '../agents/chat-message.js';
+import { BUSY_TAG, sendCommand, type AgentIdLike, type MessageEvent } from '../runtime/index.js';
+import type { AgentResponse, Completion, ConversationMessage, Failure, HistoryMessage } from './protocol.js';
+import type { BoundaryMessage } from './events.js';
+import { addAgentUsage, type OrchestrationOutput, type UsageReport } from './output.js';
 
-/** Token totals per agent and overall. */
-export interface UsageReport {
-  total: Usage;
-  byAgent: Record<string, Usage>;
+export interface EndExecutorInput {
+  boundary: AgentIdLike;
 }
 
-/** What every orchestration produces before any output transform. */
-export interface OrchestrationOutput {
-  /** The orchestration's answer (e.g. the last reply; one reply per member for concurrent). */
-  messages: ChatMessage[];
-  /** The whole transcript, task included, tool calls included. */
-  conversation: ChatMessage[];
-  /** Why it ended (e.g. `completed`, `user_ended`, `terminated`, `max_handoffs`). */
-  reason: string;
-  lastAgent?: string;
-  usage: UsageReport;
-}
-
-export interface EndExecutorContext {
+export interface EndExecutorContext extends EndExecutorInput {
   conversation: ChatMessage[];
   usage: UsageReport;
   lastAgent: string | null;
 }
 
-type EndEvent = MessageEvent<ConversationMessage> | MessageEvent<AgentResponse> | MessageEvent<Completion> | MessageEvent<Failure>;
+type EndEvent = MessageEvent<ConversationMessage> | MessageEvent<HistoryMessage> | MessageEvent<AgentResponse> | MessageEvent<Completion> | MessageEvent<Failure>;
 
-/** `report` plus `usage` for `agent`, in total and per agent. */
-export function addAgentUsage(report: UsageReport, agent: string, usage: Usage | undefined): UsageReport {
-  if (!usage) return report;
-  return { total: addUsage(report.total, usage), byAgent: { ...report.byAgent, [agent]: addUsage(report.byAgent[agent] ?? ZERO_USAGE, usage) } };
+function settled(context: EndExecutorContext, message: BoundaryMessage) {
+  return sendCommand(message, context.boundary);
 }
 
 /**
- * The end executor's machine. Provide `finalize` (the output transform) and `settle` /
- * `settleFailure` (how the result is delivered) with `.provide(...)`.
+ * The end executor's machine. Provide `finalize` (the output transform) with `.provide(...)`.
  *
  * @example
- * const end = endExecutorMachine.provide({ actions: { settle: (_, output) => resolve(output) } });
+ * const end = endExecutorMachine.provide({ actors: { finalize: fromPromise(async ({ input }) => input.messages) } });
  */
 export const endExecutorMachine = setup({
   types: {
     context: {} as EndExecutorContext,
-    input: {} as { conversation?: ChatMessage[] } | undefined,
+    input: {} as EndExecutorInput,
     events: {} as EndEvent,
   },
   actors: {
@@ -58,12 +43,8 @@ export const endExecutorMachine = setup({
     finalize: fromPromise<unknown, OrchestrationOutput>(async ({ input }) => input),
   },
   actions: {
-    /** Provided by the orchestration: resolves the invocation's result. */
-    settle: (_, _output: unknown) => {},
-    /** Provided by the orchestration: rejects the invocation's result. */
-    settleFailure: (_, _error: unknown) => {},
     recordConversation: assign({
-      conversation: ({ context, event }) => [...context.conversation, ...(event as MessageEvent<ConversationMessage>).message.messages],
+      conversation: ({ context, event }) => [...context.conversation, ...(event as MessageEvent<ConversationMessage | HistoryMessage>).message.messages],
     }),
     recordResponse: assign(({ context, event }) => {
       const response = (event as MessageEvent<AgentResponse>).message;
@@ -73,22 +54,23 @@ export const endExecutorMachine = setup({
         lastAgent: response.agent,
       };
     }),
-    settleWithOutput: enqueueActions(({ event, enqueue }) => {
-      enqueue({ type: 'settle', params: (event as unknown as { output: unknown }).output } as never);
+    settleWithOutput: enqueueActions(({ context, event, enqueue }) => {
+      enqueue.emit(settled(context, { type: 'invocation_settled', output: (event as unknown as { output: unknown }).output }));
     }),
-    settleWithError: enqueueActions(({ event, enqueue }) => {
+    settleWithError: enqueueActions(({ context, event, enqueue }) => {
       const e = event as unknown as { error?: unknown; message?: Failure };
       const error = e.error ?? Object.assign(new Error(e.message!.error.message), { name: e.message!.error.name, code: e.message!.error.code });
-      enqueue({ type: 'settleFailure', params: error } as never);
+      enqueue.emit(settled(context, { type: 'invocation_failed', error }));
     }),
   },
 }).createMachine({
   id: 'end',
-  context: ({ input }) => ({ conversation: input?.conversation ?? [], usage: { total: ZERO_USAGE, byAgent: {} }, lastAgent: null }),
+  context: ({ input }) => ({ boundary: input.boundary, conversation: [], usage: { total: ZERO_USAGE, byAgent: {} }, lastAgent: null }),
   initial: 'collecting',
   states: {
     collecting: {
       on: {
+        history: { actions: 'recordConversation' },
         conversation: { actions: 'recordConversation' },
         agent_response: { actions: 'recordResponse' },
         completion: { target: 'finalizing' },
@@ -96,7 +78,7 @@ export const endExecutorMachine = setup({
       },
     },
     finalizing: {
-      tags: ['busy'],
+      tags: [BUSY_TAG],
       invoke: {
         id: 'finalize',
         src: 'finalize',
@@ -119,3 +101,5 @@ export const endExecutorMachine = setup({
     settled: {},
   },
 });
+
+export type { OrchestrationOutput, UsageReport };

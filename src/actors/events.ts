@@ -1,8 +1,12 @@
 /**
- * Events actors report to the invocation that hosts them (through the `report` action their
- * factory provides). The orchestration tags each with the invocation id and streams them.
+ * Events actors report to the invocation that hosts them. Reporting is a message like any other:
+ * the actor sends `invocation_event` to the run's boundary actor (`{ type: '<orchestration>.boundary',
+ * key: invocationId }`), which hands it to the invocation — so any `AgentRuntime` can host a run
+ * and nothing parses actor ids. The invocation tags each event with its id and streams it.
  */
 import type { ChatMessage, ToolCall, Usage } from '../agents/chat-message.js';
+import { sendCommand, type AgentIdLike, type RuntimeCommand } from '../runtime/index.js';
+import type { RequestKind } from './protocol.js';
 
 export type ActorEvent =
   | { type: 'agent_response'; agent: string; message: ChatMessage; messages: ChatMessage[]; usage: Usage }
@@ -10,13 +14,28 @@ export type ActorEvent =
   | { type: 'tool_call'; agent: string; toolCall: ToolCall }
   | { type: 'tool_result'; agent: string; toolCallId: string; name: string; content: string; isError: boolean }
   | { type: 'handoff'; from: string; to: string; reason?: string }
-  | { type: 'human_input_requested'; requestId: string; agent: string; message?: ChatMessage }
+  | { type: 'human_input_requested'; requestId: string; agent: string; kind: 'input' | 'review'; message?: ChatMessage }
   | { type: 'approval_requested'; requestId: string; agent: string; toolCall: ToolCall }
+  | { type: 'plan_review_requested'; requestId: string; agent: string; facts: string; plan: string }
   | { type: 'group_chat_turn'; round: number; speaker: string; reason?: string }
   | { type: 'magentic_plan'; facts: string; plan: string; reset: number }
   | { type: 'magentic_progress'; round: number; ledger: Record<string, unknown> };
 
 export type ActorEventType = ActorEvent['type'];
+
+/** What reaches the boundary actor of a run (and through it, the invocation). */
+export type BoundaryMessage =
+  | { type: 'invocation_event'; event: ActorEvent }
+  /** A request left the open-request table (answered, or by a callback). */
+  | { type: 'request_closed'; requestId: string; kind: RequestKind }
+  | { type: 'invocation_settled'; output: unknown }
+  | { type: 'invocation_failed'; error: unknown };
+
+/** The command that reports `event` to the run's boundary. */
+export function reportCommand(boundary: AgentIdLike, event: ActorEvent): RuntimeCommand {
+  const message: BoundaryMessage = { type: 'invocation_event', event };
+  return sendCommand(message, boundary);
+}
 
 /** The `report` action with its event, for use inside `enqueueActions` (typed loosely there). */
 export function reportAction(event: ActorEvent): never {

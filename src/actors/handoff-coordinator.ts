@@ -5,17 +5,24 @@
  * checked, then the agent continues on its own (autonomous mode) or the user is asked. The
  * user's reply goes to the agent `resumeWith` names.
  */
-import { and, assign, emit, enqueueActions, fromPromise, setup } from 'xstate';
+import { and, assign, emit, enqueueActions, setup } from 'xstate';
 import type { ChatMessage } from '../agents/chat-message.js';
-import { errorCommand, sendCommand, type AgentIdLike, type MessageEvent } from '../runtime/index.js';
-import { turnRequest, type AgentResponse, type Completion, type ConversationMessage, type HumanInputRequest, type UserReply } from './protocol.js';
+import { BUSY_TAG, errorCommand, sendCommand, type AgentIdLike, type MessageEvent } from '../runtime/index.js';
+import {
+  turnRequest, type AgentResponse, type Completion, type ConversationMessage, type HistoryMessage, type HumanInputRequest, type Kickoff, type UserReply,
+} from './protocol.js';
 import { finalReply } from './replies.js';
-import { reportAction, type ActorEvent } from './events.js';
+import { reportAction, reportCommand, type ActorEvent } from './events.js';
+import { checkTerminationActor, heardMessages, invokeError, terminated } from './termination.js';
 
 /** Who answers the user's next message. `previous` is an alias of `asker`. */
 export type ResumeWith = 'asker' | 'previous' | 'start';
 
 export interface HandoffCoordinatorInput {
+  invocationId: string;
+  /** This actor's own id: where the gateway sends the user's replies. */
+  self: AgentIdLike;
+  boundary: AgentIdLike;
   members: Record<string, AgentIdLike>;
   startAgent: string;
   resumeWith: ResumeWith;
@@ -27,9 +34,6 @@ export interface HandoffCoordinatorInput {
   continuationPrompt: string;
   /** Whether a termination condition is configured (the provided `checkTermination` runs). */
   checkTermination: boolean;
-  /** Continuing a conversation: who spoke last, and what was said. */
-  lastAgent?: string | null;
-  conversation?: ChatMessage[];
 }
 
 export interface HandoffCoordinatorContext extends HandoffCoordinatorInput {
@@ -41,7 +45,7 @@ export interface HandoffCoordinatorContext extends HandoffCoordinatorInput {
   userRequests: number;
 }
 
-type CoordinatorEvent = MessageEvent<ConversationMessage> | MessageEvent<AgentResponse> | MessageEvent<UserReply>;
+type CoordinatorEvent = MessageEvent<Kickoff> | MessageEvent<HistoryMessage> | MessageEvent<ConversationMessage> | MessageEvent<AgentResponse> | MessageEvent<UserReply>;
 
 function response(event: CoordinatorEvent): AgentResponse {
   return (event as MessageEvent<AgentResponse>).message;
@@ -54,7 +58,7 @@ function completion(context: HandoffCoordinatorContext, reason: string, messages
 /** A busy state that runs the termination condition, ends on true, and otherwise goes to `next`. */
 function checkingTermination(next: { target: string; actions?: 'routeUserTurn' }) {
   return {
-    tags: ['busy'],
+    tags: [BUSY_TAG],
     invoke: {
       id: 'checkTermination',
       src: 'checkTermination',
@@ -85,22 +89,28 @@ export const handoffCoordinatorMachine = setup({
   },
   actors: {
     /** Provided by the orchestration: the user's termination condition. */
-    checkTermination: fromPromise<boolean, { conversation: ChatMessage[] }>(async () => false),
+    checkTermination: checkTerminationActor,
   },
   actions: {
-    report: (_, _event: ActorEvent) => {},
-    recordConversation: assign({
-      conversation: ({ context, event }) => [...context.conversation, ...(event as MessageEvent<ConversationMessage>).message.messages],
+    report: emit(({ context }, event: ActorEvent) => reportCommand(context.boundary, event)),
+    recordConversation: assign({ conversation: ({ context, event }) => [...context.conversation, ...heardMessages(event)] }),
+    /** The first speaker: the start agent, or — continuing a conversation — whom `resumeWith` names. */
+    askFirstSpeaker: enqueueActions(({ context, event, enqueue }) => {
+      const { lastAgent } = (event as MessageEvent<Kickoff>).message;
+      const first = context.resumeWith !== 'start' && lastAgent !== undefined && lastAgent in context.members ? lastAgent : context.startAgent;
+      enqueue.assign({ lastAgent: first });
+      enqueue.emit(sendCommand(turnRequest(), context.members[first]));
     }),
     recordResponse: assign(({ context, event }) => {
       const r = response(event);
       return { conversation: [...context.conversation, ...r.messages], lastAgent: r.agent, lastReply: finalReply(r) };
     }),
     handOff: enqueueActions(({ context, event, enqueue }) => {
-      const { agent, handoff } = response(event);
-      enqueue.assign({ handoffs: context.handoffs + 1, autonomousTurns: { ...context.autonomousTurns, [agent]: 0 }, lastAgent: handoff!.target });
-      enqueue(reportAction({ type: 'handoff', from: agent, to: handoff!.target, ...(handoff!.reason ? { reason: handoff!.reason } : {}) }));
-      enqueue.emit(sendCommand(turnRequest(), context.members[handoff!.target]));
+      const { agent, outcome } = response(event);
+      if (outcome.kind !== 'handoff') return;
+      enqueue.assign({ handoffs: context.handoffs + 1, autonomousTurns: { ...context.autonomousTurns, [agent]: 0 }, lastAgent: outcome.target });
+      enqueue(reportAction({ type: 'handoff', from: agent, to: outcome.target, ...(outcome.reason ? { reason: outcome.reason } : {}) }));
+      enqueue.emit(sendCommand(turnRequest(), context.members[outcome.target]));
     }),
     continueAutonomously: enqueueActions(({ context, enqueue }) => {
       const agent = context.lastAgent!;
@@ -109,7 +119,15 @@ export const handoffCoordinatorMachine = setup({
     }),
     askUser: enqueueActions(({ context, enqueue }) => {
       const n = context.userRequests + 1;
-      const request: HumanInputRequest = { type: 'human_input_request', requestId: `human_${n}`, agent: context.lastAgent ?? context.startAgent, ...(context.lastReply[0] ? { message: context.lastReply[0] } : {}) };
+      const request: HumanInputRequest = {
+        type: 'human_input_request',
+        // Unique across runs, so one orchestration object can tell its conversations' requests apart.
+        requestId: `${context.invocationId}:human:${n}`,
+        kind: 'input',
+        agent: context.lastAgent ?? context.startAgent,
+        ...(context.lastReply[0] ? { message: context.lastReply[0] } : {}),
+        replyTo: context.self,
+      };
       enqueue.assign({ userRequests: n });
       enqueue.emit(sendCommand(request, context.gateway));
     }),
@@ -122,22 +140,23 @@ export const handoffCoordinatorMachine = setup({
     completeTask: enqueueActions(({ context, event, enqueue }) => {
       const r = response(event);
       const reply = context.lastReply[0];
+      const summary = r.outcome.kind === 'complete' ? r.outcome.summary : r.text;
       const messages = reply && reply.content.trim() !== '' ? context.lastReply
-        : [{ id: `${r.agent}:summary:${context.conversation.length}`, role: 'assistant' as const, name: r.agent, content: r.completion!.summary }];
+        : [{ id: `${reply?.id ?? `${context.invocationId}:${r.agent}`}:summary`, role: 'assistant' as const, name: r.agent, content: summary }];
       enqueue.emit(sendCommand(completion(context, 'completed', messages), context.end));
     }),
     /** A termination condition that throws fails the invocation with its error. */
-    failWithError: emit(({ event }) => errorCommand((event as unknown as { error: unknown }).error)),
+    failWithError: emit(({ event }) => errorCommand(invokeError(event))),
     completeTerminated: enqueueActions(({ context, enqueue }) => enqueue.emit(sendCommand(completion(context, 'terminated'), context.end))),
     completeUserEnded: enqueueActions(({ context, enqueue }) => enqueue.emit(sendCommand(completion(context, 'user_ended'), context.end))),
     completeMaxHandoffs: enqueueActions(({ context, enqueue }) => enqueue.emit(sendCommand(completion(context, 'max_handoffs'), context.end))),
   },
   guards: {
-    requestsHandoff: ({ event }) => response(event).handoff !== undefined,
+    requestsHandoff: ({ event }) => response(event).outcome.kind === 'handoff',
     reachedMaxHandoffs: ({ context }) => context.handoffs >= context.maxHandoffs,
-    completesTask: ({ event }) => response(event).completion !== undefined,
+    completesTask: ({ event }) => response(event).outcome.kind === 'complete',
     hasTerminationCondition: ({ context }) => context.checkTermination,
-    isTerminated: ({ event }) => (event as unknown as { output: boolean }).output === true,
+    isTerminated: terminated,
     userEnded: ({ event }) => (event as MessageEvent<UserReply>).message.message === null,
     mayContinueAutonomously: ({ context }) => {
       const agent = context.lastAgent;
@@ -149,19 +168,25 @@ export const handoffCoordinatorMachine = setup({
   id: 'handoffCoordinator',
   context: ({ input }) => ({
     ...input,
-    conversation: input.conversation ?? [],
-    lastAgent: input.lastAgent ?? null,
+    conversation: [],
+    lastAgent: null,
     lastReply: [],
     handoffs: 0,
     autonomousTurns: {},
     userRequests: 0,
   }),
-  initial: 'routing',
+  initial: 'waitingForKickoff',
+  on: {
+    history: { actions: 'recordConversation' },
+    conversation: { actions: 'recordConversation' },
+  },
   states: {
+    waitingForKickoff: {
+      on: { kickoff: { target: 'routing', actions: 'askFirstSpeaker' } },
+    },
     /** At rest between turns. */
     routing: {
       on: {
-        conversation: { actions: 'recordConversation' },
         agent_response: [
           { guard: and(['requestsHandoff', 'reachedMaxHandoffs']), target: 'done', actions: ['recordResponse', 'completeMaxHandoffs'] },
           { guard: 'requestsHandoff', actions: ['recordResponse', 'handOff'] },

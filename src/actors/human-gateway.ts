@@ -1,42 +1,102 @@
 /**
- * The human gateway: turns "I need the user" into a `human_input_requested` event and waits —
- * durably, as a state, not a blocked promise — for `result.respond(...)` (or asks a provided
- * `askHuman` callback). Then it broadcasts the user's words to everyone and tells the
- * coordinator, who routes the next turn.
+ * The human gateway: every request a person answers goes through it — a user's next message
+ * (`input`), a review of an agent's answer (`review`), a tool approval (`approval`), a plan review
+ * (`plan_review`) — from any actor, a manager included. It keeps the run's one table of open
+ * requests `{ requestId, kind, agent, replyTo }`, reports each request as an event, waits for the
+ * answer durably (a state, not a blocked promise) or asks a provided `askHuman` callback, and
+ * routes the answer to the actor that asked.
  */
-import { enqueueActions, fromPromise, setup } from 'xstate';
-import type { ChatMessage } from '../agents/chat-message.js';
-import { errorCommand, publishCommand, sendCommand, type AgentIdLike, type MessageEvent, type TopicIdLike } from '../runtime/index.js';
-import { conversation, type HumanInputRequest, type HumanInputResponse, type UserReply } from './protocol.js';
-import { reportAction, type ActorEvent } from './events.js';
+import { assign, emit, enqueueActions, fromPromise, setup } from 'xstate';
+import type { ChatMessage, ToolCall } from '../agents/chat-message.js';
+import {
+  BUSY_TAG, errorCommand, publishCommand, replyCommand, sendCommand, type AgentIdLike, type MessageEvent, type TopicIdLike,
+} from '../runtime/index.js';
+import {
+  conversation, type HumanDecision, type HumanInputRequest, type HumanInputResponse, type ListRequests, type PlanReviewDecision,
+  type PlanReviewRequest, type RequestKind, type ToolApprovalDecision, type ToolApprovalRequest, type UserReply,
+} from './protocol.js';
+import { reportAction, reportCommand, type ActorEvent, type BoundaryMessage } from './events.js';
 
 export interface HumanGatewayInput {
+  invocationId: string;
+  /** Where the user's words are broadcast. */
   topic: TopicIdLike;
-  coordinator: AgentIdLike;
-  /** Ask the provided `askHuman` actor instead of waiting for `human_input_response`. */
+  boundary: AgentIdLike;
+  /** Ask the provided `askHuman` actor for `input` and `review` requests instead of waiting. */
   useCallback: boolean;
 }
 
-interface GatewayContext extends HumanGatewayInput {
-  pending: HumanInputRequest | null;
+/** One open request: what the invocation's `pending` shows and where the answer goes. */
+export interface OpenRequest {
+  requestId: string;
+  kind: RequestKind;
+  agent: string;
+  replyTo: AgentIdLike;
+  message?: ChatMessage;
+  toolCall?: ToolCall;
+  facts?: string;
+  plan?: string;
 }
 
-type GatewayEvent = MessageEvent<HumanInputRequest> | MessageEvent<HumanInputResponse>;
+export interface GatewayContext extends HumanGatewayInput {
+  /** The run's open requests, in the order they were made. */
+  open: OpenRequest[];
+  /** The request the `askHuman` callback is answering. */
+  asking: string | null;
+}
+
+type RequestMessage = HumanInputRequest | ToolApprovalRequest | PlanReviewRequest;
+type GatewayEvent =
+  | MessageEvent<HumanInputRequest> | MessageEvent<ToolApprovalRequest> | MessageEvent<PlanReviewRequest>
+  | MessageEvent<HumanInputResponse> | MessageEvent<HumanDecision> | MessageEvent<ListRequests>;
 export type HumanReply = string | ChatMessage | null | undefined;
 
-/** A reply as a user message; null, undefined or blank text means the user ended the conversation. */
+/** What the `askHuman` callback is asked. */
+export interface AskHumanInput {
+  requestId: string;
+  invocationId: string;
+  kind: 'input' | 'review';
+  agent: string;
+  message?: ChatMessage;
+}
+
+/** A reply as a user message; null, undefined or blank text means "nothing to say". */
 export function userMessage(reply: HumanReply, requestId: string): ChatMessage | null {
   if (reply === null || reply === undefined) return null;
   if (typeof reply === 'string') return reply.trim() === '' ? null : { id: `${requestId}:reply`, role: 'user', content: reply };
   return reply.content.trim() === '' ? null : reply;
 }
 
+function openRequest(message: RequestMessage): OpenRequest {
+  const base = { requestId: message.requestId, agent: message.agent, replyTo: message.replyTo };
+  switch (message.type) {
+    case 'human_input_request': return { ...base, kind: message.kind, ...(message.message ? { message: message.message } : {}) };
+    case 'tool_approval_request': return { ...base, kind: 'approval', toolCall: message.toolCall };
+    case 'plan_review_request': return { ...base, kind: 'plan_review', facts: message.facts, plan: message.plan };
+  }
+}
+
+function requestOf(event: GatewayEvent): RequestMessage {
+  return (event as MessageEvent<RequestMessage>).message;
+}
+
+function answered(context: GatewayContext, event: GatewayEvent): OpenRequest | undefined {
+  const { requestId } = (event as MessageEvent<HumanInputResponse | HumanDecision>).message;
+  return context.open.find((r) => r.requestId === requestId);
+}
+
+function closed(boundary: AgentIdLike, request: OpenRequest) {
+  const message: BoundaryMessage = { type: 'request_closed', requestId: request.requestId, kind: request.kind };
+  return sendCommand(message, boundary);
+}
+
 /**
- * The human gateway's machine. Provide `askHuman` (a callback) and `report` with `.provide(...)`.
+ * The human gateway's machine. Provide `askHuman` (the `humanResponse` callback) with
+ * `.provide(...)`; step it with `transition()` and read the commands it emits.
  *
  * @example
- * const [waiting] = transition(humanGatewayMachine, idle, messageEvent(humanInputRequest));
- * waiting.value; // 'awaitingUser': at rest until a human_input_response arrives
+ * const [waiting, actions] = transition(humanGatewayMachine, idle, messageEvent(humanInputRequest));
+ * reportsOf(actions); // [{ type: 'human_input_requested', requestId, kind: 'input', … }]
  */
 export const humanGatewayMachine = setup({
   types: {
@@ -46,61 +106,101 @@ export const humanGatewayMachine = setup({
   },
   actors: {
     /** Provided when the orchestration has a `humanResponse` callback. */
-    askHuman: fromPromise<HumanReply, HumanInputRequest>(async () => null),
+    askHuman: fromPromise<HumanReply, AskHumanInput>(async () => null),
   },
   actions: {
-    /** Provided by the orchestration: hands an event to the invocation's event stream. */
-    report: (_, _event: ActorEvent) => {},
-    announceRequest: enqueueActions(({ event, enqueue }) => {
-      const request = (event as MessageEvent<HumanInputRequest>).message;
-      enqueue.assign({ pending: request });
-      enqueue(reportAction({ type: 'human_input_requested', requestId: request.requestId, agent: request.agent, ...(request.message ? { message: request.message } : {}) }));
+    report: emit(({ context }, event: ActorEvent) => reportCommand(context.boundary, event)),
+    openAndAnnounce: enqueueActions(({ context, event, enqueue }) => {
+      const message = requestOf(event);
+      const request = openRequest(message);
+      enqueue.assign({ open: [...context.open, request] });
+      const { requestId, agent } = request;
+      if (message.type === 'human_input_request') {
+        enqueue(reportAction({ type: 'human_input_requested', requestId, agent, kind: message.kind, ...(message.message ? { message: message.message } : {}) }));
+      } else if (message.type === 'tool_approval_request') {
+        enqueue(reportAction({ type: 'approval_requested', requestId, agent, toolCall: message.toolCall }));
+      } else {
+        enqueue(reportAction({ type: 'plan_review_requested', requestId, agent, facts: message.facts, plan: message.plan }));
+      }
     }),
-    relayUserReply: enqueueActions(({ context, event, enqueue }) => {
-      const request = context.pending!;
-      const reply = 'output' in event ? (event as unknown as { output: HumanReply }).output : (event as MessageEvent<HumanInputResponse>).message.reply;
+    startAsking: assign({ asking: ({ event }) => requestOf(event).requestId }),
+    /** Routes a person's words (from `respond` or the callback) to the actor that asked. */
+    relayReply: enqueueActions(({ context, event, enqueue }) => {
+      const fromCallback = 'output' in event;
+      const request = fromCallback ? context.open.find((r) => r.requestId === context.asking)! : answered(context, event)!;
+      const reply = fromCallback ? (event as unknown as { output: HumanReply }).output : (event as MessageEvent<HumanInputResponse>).message.reply;
       const message = userMessage(reply, request.requestId);
-      if (message) enqueue.emit(publishCommand(conversation([message]), context.topic));
+      // A user's turn is said to everyone; review feedback belongs to the reviewed agent's turn.
+      if (message && request.kind === 'input') enqueue.emit(publishCommand(conversation([message]), context.topic));
       const userReply: UserReply = { type: 'user_reply', requestId: request.requestId, message };
-      enqueue.emit(sendCommand(userReply, context.coordinator));
-      enqueue.assign({ pending: null });
+      enqueue.emit(sendCommand(userReply, request.replyTo));
+      enqueue.emit(closed(context.boundary, request));
+      enqueue.assign({ open: context.open.filter((r) => r !== request), asking: null });
     }),
+    relayDecision: enqueueActions(({ context, event, enqueue }) => {
+      const request = answered(context, event)!;
+      const { approved, reason } = (event as MessageEvent<HumanDecision>).message;
+      if (request.kind === 'approval') {
+        const decision: ToolApprovalDecision = { type: 'tool_approval_decision', requestId: request.requestId, approved, ...(reason ? { reason } : {}) };
+        enqueue.emit(sendCommand(decision, request.replyTo));
+      } else {
+        const decision: PlanReviewDecision = { type: 'plan_review_decision', requestId: request.requestId, approved, ...(reason ? { feedback: reason } : {}) };
+        enqueue.emit(sendCommand(decision, request.replyTo));
+      }
+      enqueue.emit(closed(context.boundary, request));
+      enqueue.assign({ open: context.open.filter((r) => r !== request) });
+    }),
+    listOpenRequests: enqueueActions(({ context, enqueue }) => enqueue.emit(replyCommand(context.open))),
     reportCallbackFailure: enqueueActions(({ event, enqueue }) => {
       enqueue.emit(errorCommand((event as unknown as { error: unknown }).error));
-      enqueue.assign({ pending: null });
+      enqueue.assign({ asking: null });
     }),
   },
   guards: {
-    usesCallback: ({ context }) => context.useCallback,
-    answersPendingRequest: ({ context, event }) => context.pending?.requestId === (event as MessageEvent<HumanInputResponse>).message.requestId,
+    /** `input` and `review` requests go to the callback when there is one; decisions never do. */
+    asksCallback: ({ context, event }) => context.useCallback && requestOf(event).type === 'human_input_request',
+    answersOpenInput: ({ context, event }) => {
+      const request = answered(context, event);
+      return request !== undefined && (request.kind === 'input' || request.kind === 'review');
+    },
+    decidesOpenRequest: ({ context, event }) => {
+      const request = answered(context, event);
+      return request !== undefined && (request.kind === 'approval' || request.kind === 'plan_review');
+    },
   },
 }).createMachine({
   id: 'humanGateway',
-  context: ({ input }) => ({ ...input, pending: null }),
-  initial: 'idle',
+  context: ({ input }) => ({ ...input, open: [], asking: null }),
+  initial: 'waiting',
+  on: {
+    list_requests: { actions: 'listOpenRequests' },
+  },
   states: {
-    idle: {
+    /** At rest: open requests wait for `result.respond` / `approve` / `reject`. */
+    waiting: {
       on: {
         human_input_request: [
-          { guard: 'usesCallback', target: 'askingCallback', actions: 'announceRequest' },
-          { target: 'awaitingUser', actions: 'announceRequest' },
+          { guard: 'asksCallback', target: 'askingCallback', actions: ['openAndAnnounce', 'startAsking'] },
+          { actions: 'openAndAnnounce' },
         ],
+        tool_approval_request: { actions: 'openAndAnnounce' },
+        plan_review_request: { actions: 'openAndAnnounce' },
+        human_input_response: { guard: 'answersOpenInput', actions: 'relayReply' },
+        human_decision: { guard: 'decidesOpenRequest', actions: 'relayDecision' },
       },
     },
-    /** At rest: nothing runs until `result.respond(requestId, reply)`. */
-    awaitingUser: {
-      on: {
-        human_input_response: { guard: 'answersPendingRequest', target: 'idle', actions: 'relayUserReply' },
-      },
-    },
+    /** Busy: the `humanResponse` callback answers one request (others wait in the mailbox). */
     askingCallback: {
-      tags: ['busy'],
+      tags: [BUSY_TAG],
       invoke: {
         id: 'askHuman',
         src: 'askHuman',
-        input: ({ context }) => context.pending!,
-        onDone: { target: 'idle', actions: 'relayUserReply' },
-        onError: { target: 'idle', actions: 'reportCallbackFailure' },
+        input: ({ context }): AskHumanInput => {
+          const r = context.open.find((x) => x.requestId === context.asking)!;
+          return { requestId: r.requestId, invocationId: context.invocationId, kind: r.kind as 'input' | 'review', agent: r.agent, ...(r.message ? { message: r.message } : {}) };
+        },
+        onDone: { target: 'waiting', actions: 'relayReply' },
+        onError: { target: 'waiting', actions: 'reportCallbackFailure' },
       },
     },
   },

@@ -2,12 +2,17 @@ export * from './protocol.js';
 export * from './events.js';
 export * from './errors.js';
 export * from './tool-call-filter.js';
-export { agentMachine, COMPLETE_TASK_TOOL, type AgentActorInput, type AgentContext, type HandoffEdge, type ModelCallInput, type RunToolsInput, type RunToolsOutput, type TurnState } from './agent-machine.js';
+export * from './control-tools.js';
+export * from './output.js';
+export { checkTerminationActor, type TerminationInput } from './termination.js';
+export {
+  agentMachine, approvalRequestId, hearHistory, hearResponse,
+  type AgentActorInput, type AgentContext, type ModelCallInput, type RunToolsInput, type RunToolsOutput, type TurnState,
+} from './agent-machine.js';
 export { createAgentActor, type AgentActorHooks } from './agent-actor.js';
 export { startExecutorMachine, type StartMessage, type StartExecutorInput } from './start-executor.js';
-export { endExecutorMachine, addAgentUsage, type EndExecutorContext } from './end-executor.js';
-export { sequencerMachine, type SequencerInput } from './sequencer.js';
-export { collectorMachine, type CollectorInput } from './collector.js';
-export { hearResponse, type ResponseFilter } from './agent-machine.js';
+export { endExecutorMachine, type EndExecutorContext, type EndExecutorInput } from './end-executor.js';
+export { sequencerMachine, type SequencerInput, type SequencerContext } from './sequencer.js';
+export { collectorMachine, type CollectorInput, type CollectorContext } from './collector.js';
 export { handoffCoordinatorMachine, type HandoffCoordinatorInput, type HandoffCoordinatorContext, type ResumeWith } from './handoff-coordinator.js';
-export { humanGatewayMachine, userMessage, type HumanGatewayInput, type HumanReply } from './human-gateway.js';
+export { humanGatewayMachine, userMessage, type HumanGatewayInput, type HumanReply, type OpenRequest, type AskHumanInput, type GatewayContext } from './human-gateway.js';

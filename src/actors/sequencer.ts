@@ -1,55 +1,102 @@
 /**
- * The sequential coordinator: when member i has answered, asks member i+1 to speak; after the
- * last member, sends the completion (the last reply) to the end executor.
+ * The sequential manager: on `kickoff` asks the first member to speak; when member i has
+ * answered (and the termination condition, if any, says go on), asks member i+1; after the last
+ * member, sends the completion (the last reply) to the end executor.
  */
-import { and, enqueueActions, setup } from 'xstate';
-import { sendCommand, type AgentIdLike, type MessageEvent } from '../runtime/index.js';
-import { turnRequest, type AgentResponse, type Completion } from './protocol.js';
+import { and, assign, emit, enqueueActions, setup } from 'xstate';
+import type { ChatMessage } from '../agents/chat-message.js';
+import { BUSY_TAG, errorCommand, sendCommand, type AgentIdLike, type MessageEvent } from '../runtime/index.js';
+import { turnRequest, type AgentResponse, type Completion, type ConversationMessage, type HistoryMessage, type Kickoff } from './protocol.js';
 import { finalReply } from './replies.js';
+import { checkTerminationActor, heardMessages, invokeError, terminated } from './termination.js';
 
 export interface SequencerInput {
   members: Array<{ name: string; id: AgentIdLike }>;
   end: AgentIdLike;
+  /** Whether a termination condition is configured (the provided `checkTermination` runs). */
+  checkTermination?: boolean;
+}
+
+export interface SequencerContext extends SequencerInput {
+  next: number;
+  lastReply: ChatMessage[];
+  /** The transcript, kept only when a termination condition needs it. */
+  conversation: ChatMessage[];
+}
+
+type SequencerEvent = MessageEvent<Kickoff> | MessageEvent<AgentResponse> | MessageEvent<ConversationMessage> | MessageEvent<HistoryMessage>;
+
+function completion(context: SequencerContext, reason: string): Completion {
+  const last = context.members[Math.min(context.next, context.members.length - 1)].name;
+  return { type: 'completion', reason, messages: context.lastReply, lastAgent: last };
 }
 
 /**
- * The sequential coordinator's machine.
+ * The sequential manager's machine.
  *
  * @example
  * createActor(sequencerMachine, { input: { members: [{ name: 'Writer', id: writerId }], end: endId } });
  */
 export const sequencerMachine = setup({
   types: {
-    context: {} as SequencerInput & { next: number },
+    context: {} as SequencerContext,
     input: {} as SequencerInput,
-    events: {} as MessageEvent<AgentResponse>,
+    events: {} as SequencerEvent,
   },
+  actors: { checkTermination: checkTerminationActor },
   guards: {
-    isCurrentSpeaker: ({ context, event }) => event.message.agent === context.members[context.next]?.name,
+    isCurrentSpeaker: ({ context, event }) => (event as MessageEvent<AgentResponse>).message.agent === context.members[context.next]?.name,
     isLastMember: ({ context }) => context.next === context.members.length - 1,
+    hasTerminationCondition: ({ context }) => context.checkTermination === true,
+    isTerminated: terminated,
   },
   actions: {
+    recordHeard: assign({ conversation: ({ context, event }) => (context.checkTermination ? [...context.conversation, ...heardMessages(event)] : context.conversation) }),
+    recordReply: assign({ lastReply: ({ event }) => finalReply((event as MessageEvent<AgentResponse>).message) }),
+    askFirstMember: emit(({ context }) => sendCommand(turnRequest(), context.members[0].id)),
     askNextMember: enqueueActions(({ context, enqueue }) => {
       const next = context.next + 1;
       enqueue.assign({ next });
       enqueue.emit(sendCommand(turnRequest(), context.members[next].id));
     }),
-    completeWithLastReply: enqueueActions(({ context, event, enqueue }) => {
-      const completion: Completion = { type: 'completion', reason: 'completed', messages: finalReply(event.message), lastAgent: event.message.agent };
-      enqueue.emit(sendCommand(completion, context.end));
-    }),
+    completeWithLastReply: emit(({ context }) => sendCommand(completion(context, 'completed'), context.end)),
+    completeTerminated: emit(({ context }) => sendCommand(completion(context, 'terminated'), context.end)),
+    /** A termination condition that throws fails the invocation with its error. */
+    failWithError: emit(({ event }) => errorCommand(invokeError(event))),
   },
 }).createMachine({
   id: 'sequencer',
-  context: ({ input }) => ({ ...input, next: 0 }),
-  initial: 'running',
+  context: ({ input }) => ({ ...input, next: 0, lastReply: [], conversation: [] }),
+  initial: 'waitingForKickoff',
+  on: {
+    history: { actions: 'recordHeard' },
+    conversation: { actions: 'recordHeard' },
+  },
   states: {
-    running: {
+    waitingForKickoff: {
+      on: { kickoff: { target: 'waitingForMember', actions: 'askFirstMember' } },
+    },
+    waitingForMember: {
       on: {
         agent_response: [
-          { guard: and(['isCurrentSpeaker', 'isLastMember']), target: 'done', actions: 'completeWithLastReply' },
-          { guard: 'isCurrentSpeaker', actions: 'askNextMember' },
+          { guard: and(['isCurrentSpeaker', 'hasTerminationCondition']), target: 'checkingTermination', actions: ['recordHeard', 'recordReply'] },
+          { guard: and(['isCurrentSpeaker', 'isLastMember']), target: 'done', actions: ['recordReply', 'completeWithLastReply'] },
+          { guard: 'isCurrentSpeaker', actions: ['recordReply', 'askNextMember'] },
         ],
+      },
+    },
+    checkingTermination: {
+      tags: [BUSY_TAG],
+      invoke: {
+        id: 'checkTermination',
+        src: 'checkTermination',
+        input: ({ context }) => ({ conversation: context.conversation }),
+        onDone: [
+          { guard: 'isTerminated', target: 'done', actions: 'completeTerminated' },
+          { guard: 'isLastMember', target: 'done', actions: 'completeWithLastReply' },
+          { target: 'waitingForMember', actions: 'askNextMember' },
+        ],
+        onError: { target: 'done', actions: 'failWithError' },
       },
     },
     done: {},

@@ -46,23 +46,36 @@ export function contextWindow(messages: ChatMessage[], size: number | null | und
   return messages.slice(start);
 }
 
+/** Decides what an agent keeps of another agent's turn (see {@link filterToolCalls}). */
+export type ResponseFilter = (messages: ChatMessage[], info: { mode: ToolCallFilterMode; controlToolCallIds: string[]; from: string; to: string }) => ChatMessage[];
+
+/** The built-in modes as a {@link ResponseFilter}. */
+export const filterByMode: ResponseFilter = (messages, info) => filterToolCalls(messages, info.mode, info.controlToolCallIds);
+
 /**
- * Filters a finished transcript, where control calls are known only by their tool names. Each
- * assistant message is filtered together with the results that follow it, so two agents whose
- * providers reused a tool-call id cannot hide each other's calls.
+ * What agent `to` keeps of an earlier transcript (a conversation continued with `continueFrom`),
+ * exactly as if it had heard it turn by turn: its own turns whole; every other agent's turn (an
+ * assistant message with the tool results after it) through `filter`, told who spoke (`from`) and
+ * which calls were controls — known from the calls' `control` mark, never from a tool's name, so an
+ * ordinary tool called `transfer_to_…` stays visible. User and system messages are kept.
  */
-export function filterTranscript(messages: ChatMessage[], mode: ToolCallFilterMode, isControl: (toolName: string) => boolean): ChatMessage[] {
-  if (mode === 'none') return messages;
+export function filterTranscript(messages: ChatMessage[], to: string, mode: ToolCallFilterMode, filter: ResponseFilter = filterByMode): ChatMessage[] {
+  if (mode === 'none' && filter === filterByMode) return messages;
   const out: ChatMessage[] = [];
   let segment: ChatMessage[] = [];
   const flush = () => {
     if (segment.length === 0) return;
     const head = segment[0];
-    const controlIds = (head.toolCalls ?? []).filter((c) => isControl(c.name)).map((c) => c.id);
-    out.push(...filterToolCalls(segment, mode, controlIds));
+    const from = head.name ?? '';
+    if (head.role !== 'assistant' || from === to) out.push(...segment);
+    else {
+      const controlToolCallIds = (head.toolCalls ?? []).filter((c) => c.control !== undefined).map((c) => c.id);
+      out.push(...filter(segment, { mode, controlToolCallIds, from, to }));
+    }
     segment = [];
   };
   for (const m of messages) {
+    // A turn is an assistant message and the tool results after it; its next message starts another.
     if (m.role !== 'tool') flush();
     segment.push(m);
   }

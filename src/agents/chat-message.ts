@@ -6,6 +6,11 @@ export const ToolCallSchema = z.object({
   id: z.string(),
   name: z.string(),
   arguments: z.string(),
+  /**
+   * Set by troupe on calls that were orchestration controls (a handoff, `complete_task`), so a
+   * transcript says what each call was — filters never guess from a tool's name. Not sent to models.
+   */
+  control: z.enum(['handoff', 'complete']).optional(),
 });
 export type ToolCall = z.infer<typeof ToolCallSchema>;
 

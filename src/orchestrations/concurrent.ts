@@ -1,8 +1,8 @@
-import { collectorMachine } from '../actors/collector.js';
+import type { AnyActorLogic } from 'xstate';
+import { collectorMachine, type CollectorInput } from '../actors/collector.js';
 import type { ChatMessage } from '../agents/chat-message.js';
-import type { AgentIdLike } from '../runtime/index.js';
-import { Orchestration, type MemberBinding, type OrchestrationOptions, type OrchestrationOutput, type Wiring } from './orchestration.js';
-import type { Invocation } from './invocation.js';
+import { Orchestration, type OrchestrationOptions, type OrchestrationOutput } from './orchestration.js';
+import type { RunIds } from './invocation.js';
 import { OrchestrationConfigError } from './errors.js';
 
 export interface ConcurrentOptions<TOut, TIn> extends OrchestrationOptions<TOut, TIn> {
@@ -35,11 +35,11 @@ export class ConcurrentOrchestration<TOut = OrchestrationOutput, TIn = unknown> 
     return false;
   }
 
-  protected wire(invocation: Invocation<TOut>, members: MemberBinding[], end: AgentIdLike): Wiring {
-    invocation.register('coordinator', () => ({
-      logic: collectorMachine,
-      input: { members: members.map((m) => m.name), end },
-    }), { topics: invocation.allTopics });
-    return { firstSpeakers: members.map((m) => m.id) };
+  protected managerLogic(): AnyActorLogic {
+    return this.cachedLogic(collectorMachine, () => collectorMachine.provide({ actors: { checkTermination: this.terminationActor() } }));
+  }
+
+  protected managerInput(ids: RunIds): CollectorInput {
+    return { members: this.memberIds(ids), end: ids.end, checkTermination: Boolean(this.options.terminationCondition) };
   }
 }

@@ -1,18 +1,20 @@
-import { fromPromise } from 'xstate';
-import type { ChatMessage } from '../agents/chat-message.js';
+import type { AnyActorLogic } from 'xstate';
 import type { ChatCompletionAgent } from '../agents/chat-completion-agent.js';
-import { sanitizeToolName } from '../agents/tool.js';
 import type { AgentActorHooks } from '../actors/agent-actor.js';
-import { COMPLETE_TASK_TOOL, type AgentActorInput, type HandoffEdge, type ResponseFilter } from '../actors/agent-machine.js';
-import { handoffCoordinatorMachine, type ResumeWith } from '../actors/handoff-coordinator.js';
-import { humanGatewayMachine, type HumanReply } from '../actors/human-gateway.js';
-import type { HumanInputRequest } from '../actors/protocol.js';
-import { filterTranscript, type ToolCallFilterMode } from '../actors/tool-call-filter.js';
-import type { AgentIdLike } from '../runtime/index.js';
+import { COMPLETE_CONTROL, COMPLETE_TASK_TOOL, transferToolName, type ControlTool, type HandoffControl } from '../actors/control-tools.js';
+import { handoffCoordinatorMachine, type HandoffCoordinatorInput, type ResumeWith } from '../actors/handoff-coordinator.js';
+import type { ResponseFilter, ToolCallFilterMode } from '../actors/tool-call-filter.js';
 import { OrchestrationConfigError } from './errors.js';
 import { OrchestrationHandoffs, type HandoffGraph } from './handoff-graph.js';
-import type { Invocation } from './invocation.js';
-import { Orchestration, type InvokeOptions, type MemberBinding, type OrchestrationOptions, type OrchestrationOutput, type Wiring } from './orchestration.js';
+import type { RunIds } from './invocation.js';
+import { Orchestration, type InvokeOptions, type MemberBinding, type OrchestrationOptions, type OrchestrationOutput } from './orchestration.js';
+
+/** One outgoing edge of an agent, as its transfer tool offers it. */
+export interface HandoffEdge {
+  toolName: string;
+  target: string;
+  description?: string;
+}
 
 /** What a target agent sees of the turns before it (see {@link HandoffOptions.toolCallFilter}). */
 export type ToolCallFilter = ToolCallFilterMode | ResponseFilter;
@@ -43,14 +45,10 @@ export interface HandoffOptions<TOut, TIn> extends OrchestrationOptions<TOut, TI
   contextWindow?: number;
   /** Agents that continue without asking the user (`true`: every member, default limits). */
   autonomous?: boolean | AutonomousOptions;
-  /** Checked after every reply that does not hand off and after every user reply. */
-  terminationCondition?: (conversation: ChatMessage[]) => boolean | Promise<boolean>;
   /** Give every agent a `complete_task(summary)` tool that ends the conversation. */
   completeTask?: boolean;
   /** Handoffs allowed in one invocation before it ends with reason `max_handoffs` (default 10). */
   maxHandoffs?: number;
-  /** Answers the user's turns (instead of `result.respond`); null or '' ends the conversation. */
-  humanResponse?: (request: { requestId: string; agent: string; message?: ChatMessage }) => HumanReply | Promise<HumanReply>;
   /**
    * Appended to the instructions of every agent that can hand off. A function gets the agent's
    * routes; `false` appends nothing. The default explains the transfer tools.
@@ -87,6 +85,7 @@ function defaultHandoffInstructions(_agent: string, routes: HandoffEdge[]): stri
 export class HandoffOrchestration<TOut = OrchestrationOutput, TIn = unknown> extends Orchestration<TOut, TIn> {
   readonly handoffs: OrchestrationHandoffs;
   private readonly routes = new Map<string, HandoffEdge[]>();
+  private readonly controls = new Map<string, ControlTool[]>();
   private readonly autonomy: Record<string, number>;
   private readonly settings: HandoffOptions<TOut, TIn>;
 
@@ -96,7 +95,13 @@ export class HandoffOrchestration<TOut = OrchestrationOutput, TIn = unknown> ext
     const names = this.members.map((m) => m.name);
     this.handoffs = options.handoffs ? OrchestrationHandoffs.from(options.handoffs) : fullMesh(this.members);
     this.validate(names);
-    for (const member of this.members) this.routes.set(member.name, this.buildRoutes(member));
+    for (const member of this.members) {
+      const routes = this.buildRoutes(member);
+      this.routes.set(member.name, routes);
+      // Built once per member: the agent machine memoises tool definitions on this array.
+      const handoffs: ControlTool[] = routes.map((r): HandoffControl => ({ name: r.toolName, kind: 'handoff', target: r.target, ...(r.description ? { description: r.description } : {}) }));
+      this.controls.set(member.name, options.completeTask ? [...handoffs, COMPLETE_CONTROL] : handoffs);
+    }
     this.autonomy = autonomyLimits(options.autonomous, names);
   }
 
@@ -115,7 +120,7 @@ export class HandoffOrchestration<TOut = OrchestrationOutput, TIn = unknown> ext
     return super.invoke(task, runtime, options);
   }
 
-  protected override memberInput(member: MemberBinding): Omit<AgentActorInput, 'topic'> {
+  protected override memberInput(member: MemberBinding) {
     const base = super.memberInput(member);
     const routes = this.routes.get(member.name)!;
     const extra = this.instructionsFor(member.name, routes);
@@ -123,9 +128,8 @@ export class HandoffOrchestration<TOut = OrchestrationOutput, TIn = unknown> ext
     return {
       ...base,
       instructions: [base.instructions, extra].filter(Boolean).join('\n\n') || undefined,
-      handoffs: routes,
-      completeTool: this.settings.completeTask ?? false,
-      toolCallFilter: typeof filter === 'string' ? filter : 'handoffOnly',
+      controlTools: this.controls.get(member.name)!,
+      toolCallFilter: typeof filter === 'string' ? filter : 'handoffOnly' as const,
       contextWindow: this.settings.contextWindow ?? null,
     };
   }
@@ -135,52 +139,25 @@ export class HandoffOrchestration<TOut = OrchestrationOutput, TIn = unknown> ext
     return { ...super.agentHooks(), ...(typeof filter === 'function' ? { filter } : {}) };
   }
 
-  protected override priorHistory(prior: ChatMessage[], member: MemberBinding): ChatMessage[] {
-    if (prior.length === 0) return prior;
-    const filter = this.settings.toolCallFilter ?? 'handoffOnly';
-    if (typeof filter === 'function') {
-      const controlToolCallIds = prior.flatMap((m) => (m.toolCalls ?? []).filter((c) => isControlTool(c.name)).map((c) => c.id));
-      return filter(prior, { mode: 'handoffOnly', controlToolCallIds, from: '', to: member.name });
-    }
-    return filterTranscript(prior, filter, isControlTool);
+  protected managerLogic(): AnyActorLogic {
+    return this.cachedLogic(handoffCoordinatorMachine, () => handoffCoordinatorMachine.provide({ actors: { checkTermination: this.terminationActor() } }));
   }
 
-  protected wire(invocation: Invocation<TOut>, members: MemberBinding[], end: AgentIdLike, options: InvokeOptions): Wiring {
-    const ids = Object.fromEntries(members.map((m) => [m.name, m.id]));
-    const coordinatorId = invocation.idFor('coordinator');
-    const gateway = invocation.register('gateway', () => ({
-      logic: this.cachedLogic(humanGatewayMachine, () => humanGatewayMachine.provide({
-        actors: { askHuman: fromPromise<HumanReply, HumanInputRequest>(async ({ input }) => this.settings.humanResponse!({ requestId: input.requestId, agent: input.agent, ...(input.message ? { message: input.message } : {}) })) },
-        actions: { report: ({ self }, event) => this.invocationOf(self)?.report(event) },
-      })),
-      input: { topic: invocation.topic, coordinator: coordinatorId, useCallback: Boolean(this.settings.humanResponse) },
-    }));
-    invocation.gateway = gateway;
-    const condition = this.settings.terminationCondition;
-    const prior = options.continueFrom;
-    const resumeWith = this.settings.resumeWith ?? 'asker';
-    const lastAgent = prior?.lastAgent ?? null;
-    invocation.register('coordinator', () => ({
-      logic: this.cachedLogic(handoffCoordinatorMachine, () => handoffCoordinatorMachine.provide({
-        actors: { checkTermination: fromPromise<boolean, { conversation: ChatMessage[] }>(async ({ input }) => Boolean(await condition?.(input.conversation))) },
-        actions: { report: ({ self }, event) => this.invocationOf(self)?.report(event) },
-      })),
-      input: {
-        members: ids,
-        startAgent: this.handoffs.start,
-        resumeWith,
-        gateway,
-        end,
-        maxHandoffs: this.settings.maxHandoffs ?? DEFAULT_MAX_HANDOFFS,
-        autonomous: this.autonomy,
-        continuationPrompt: this.continuationPrompt(),
-        checkTermination: Boolean(condition),
-        lastAgent,
-        conversation: prior?.conversation ?? [],
-      },
-    }), { topics: invocation.allTopics });
-    const first = resumeWith !== 'start' && lastAgent ? lastAgent : this.handoffs.start;
-    return { firstSpeakers: [ids[first]] };
+  protected managerInput(ids: RunIds): HandoffCoordinatorInput {
+    return {
+      invocationId: ids.key,
+      self: ids.manager,
+      boundary: ids.boundary,
+      members: Object.fromEntries(this.memberIds(ids).map((m) => [m.name, m.id])),
+      startAgent: this.handoffs.start,
+      resumeWith: this.settings.resumeWith ?? 'asker',
+      gateway: ids.gateway,
+      end: ids.end,
+      maxHandoffs: this.settings.maxHandoffs ?? DEFAULT_MAX_HANDOFFS,
+      autonomous: this.autonomy,
+      continuationPrompt: this.continuationPrompt(),
+      checkTermination: Boolean(this.settings.terminationCondition),
+    };
   }
 
   private continuationPrompt(): string {
@@ -214,12 +191,6 @@ export class HandoffOrchestration<TOut = OrchestrationOutput, TIn = unknown> ext
     }
     positiveInteger(settings.maxHandoffs, 'maxHandoffs', 0);
     positiveInteger(settings.contextWindow, 'contextWindow', 1);
-    if (settings.terminationCondition !== undefined && typeof settings.terminationCondition !== 'function') {
-      throw new OrchestrationConfigError('HandoffOrchestration: "terminationCondition" must be a function.');
-    }
-    if (settings.humanResponse !== undefined && typeof settings.humanResponse !== 'function') {
-      throw new OrchestrationConfigError('HandoffOrchestration: "humanResponse" must be a function.');
-    }
   }
 
   /** One `transfer_to_<target>` tool per outgoing edge, checked against the agent's own tools. */
@@ -232,7 +203,7 @@ export class HandoffOrchestration<TOut = OrchestrationOutput, TIn = unknown> ext
     const routes: HandoffEdge[] = [];
     const used = new Map<string, string>();
     for (const [target, description] of targets) {
-      const toolName = sanitizeToolName(`transfer_to_${target}`);
+      const toolName = transferToolName(target);
       if (own.has(toolName)) throw new OrchestrationConfigError(`HandoffOrchestration: agent "${member.name}" has its own tool "${toolName}", which clashes with the handoff to "${target}".`);
       const clash = used.get(toolName);
       if (clash) throw new OrchestrationConfigError(`HandoffOrchestration: agent "${member.name}" hands off to "${clash}" and "${target}", which both become the tool name "${toolName}"; rename one of them.`);
@@ -242,11 +213,6 @@ export class HandoffOrchestration<TOut = OrchestrationOutput, TIn = unknown> ext
     }
     return routes;
   }
-}
-
-/** Control calls in a finished transcript are known by their tool names. */
-function isControlTool(name: string): boolean {
-  return name.startsWith('transfer_to_') || name === COMPLETE_TASK_TOOL;
 }
 
 function fullMesh(members: readonly ChatCompletionAgent[]): OrchestrationHandoffs {

@@ -1,10 +1,10 @@
 export * from './errors.js';
 export * from './result.js';
-export { Orchestration, type OrchestrationOptions, type InvokeOptions, type MemberBinding, type Wiring } from './orchestration.js';
-export { type OrchestrationOutput, type UsageReport } from '../actors/end-executor.js';
+export { Orchestration, type OrchestrationOptions, type InvokeOptions, type MemberBinding, type HumanRequest } from './orchestration.js';
+export { type OrchestrationOutput, type UsageReport } from '../actors/output.js';
 export type { Task } from './task.js';
 export * from './sequential.js';
 export * from './concurrent.js';
 export * from './handoff-graph.js';
 export * from './handoff.js';
-export { Invocation, type InvocationOptions } from './invocation.js';
+export { Invocation, type InvocationOptions, type RunIds } from './invocation.js';

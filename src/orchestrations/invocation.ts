@@ -1,101 +1,87 @@
 /**
- * One run of an orchestration on a runtime: its namespace (every actor type and topic is
- * prefixed with the invocation id, so runs never collide), its registrations (removed when it
- * settles, so a long-lived runtime does not grow), and its result.
+ * One run of an orchestration on a runtime, seen from the code that awaits it: its id (the
+ * `AgentId` key of its actors and the `TopicId` source of its topics), its result, the view of
+ * its open requests, and its teardown (`runtime.retireKey(id)` once it settles, so a long-lived
+ * runtime does not grow). Everything it learns arrives as messages at the run's boundary actor.
  */
 import { nanoid } from 'nanoid';
 import type { ChatMessage } from '../agents/chat-message.js';
 import type { ActorEvent } from '../actors/events.js';
-import { HumanInputResponseSchema, type HumanInputResponse, type ToolApprovalDecision } from '../actors/protocol.js';
+import { HumanInputResponseSchema, type HumanDecision, type HumanInputResponse, type RequestKind } from '../actors/protocol.js';
 import {
-  TypeSubscription, InvalidArgumentError, RuntimeStateError,
-  type AgentFactory, type AgentIdLike, type AgentRuntime, type Message, type RuntimeErrorEvent, type TopicIdLike,
+  InvalidArgumentError, RuntimeStateError,
+  type AgentIdLike, type AgentRuntime, type Message, type RuntimeErrorEvent, type TopicIdLike,
 } from '../runtime/index.js';
 import { InvocationCancelledError, OrchestrationTimeoutError } from './errors.js';
-import { OrchestrationResult } from './result.js';
+import { OrchestrationResult, type PendingRequest } from './result.js';
 import { timerDelay } from './timeouts.js';
 
+/** The ids of one run's actors and topics. */
+export interface RunIds {
+  /** The orchestration's actor-type prefix on this runtime. */
+  prefix: string;
+  /** The invocation id: every actor's key, every topic's source. */
+  key: string;
+  manager: AgentIdLike;
+  gateway: AgentIdLike;
+  start: AgentIdLike;
+  end: AgentIdLike;
+  boundary: AgentIdLike;
+  /** What was said by people and the system: the task, the user's replies. */
+  conversation: TopicIdLike;
+  /** Agents' responses. Managers and the end executor hear them; members when the orchestration wants. */
+  replies: TopicIdLike;
+}
+
 export interface InvocationOptions {
+  /** Reuse an id (a run attached after `loadState`); default: a fresh one. */
+  id?: string;
+  ids: (key: string) => RunIds;
   signal?: AbortSignal;
   timeoutMs?: number;
   /** Called for every event, before it is streamed (callbacks such as agentResponseCallback). */
   onEvent?: (event: ActorEvent) => void | Promise<void>;
 }
 
-const KEY = 'main';
-
 export class Invocation<TOut> {
-  readonly id = `run_${nanoid(10)}`;
-  /** What was said by people and the system: the task, the user's replies. */
-  readonly topic: TopicIdLike = { type: `${this.id}.conversation`, source: KEY };
-  /** Agents' responses. Coordinators and the end executor hear them; members only when the
-   * orchestration wants them to (concurrent members work alone). */
-  readonly replies: TopicIdLike = { type: `${this.id}.replies`, source: KEY };
+  readonly id: string;
+  readonly ids: RunIds;
   readonly result: OrchestrationResult<TOut>;
-  /** Who answers human input requests (set by orchestrations that have a human gateway). */
-  gateway: AgentIdLike | undefined;
-  private readonly factories: string[] = [];
-  private readonly subscriptions: string[] = [];
-  private readonly pendingApprovals = new Map<string, AgentIdLike>();
-  private readonly pendingHumanRequests = new Set<string>();
-  private readonly agentIds = new Map<string, AgentIdLike>();
+  /** A view of the gateway's request table, kept from its events, so `respond` can check at once. */
+  private readonly pending = new Map<string, PendingRequest>();
   private readonly disposers: Array<() => void> = [];
+  private lastEvent: ActorEvent | undefined;
   private cleanedUp = false;
 
-  constructor(readonly runtime: AgentRuntime, private readonly options: InvocationOptions = {}) {
+  constructor(readonly runtime: AgentRuntime, private readonly options: InvocationOptions) {
+    this.id = options.id ?? `run_${nanoid(12)}`;
+    this.ids = options.ids(this.id);
     const timeoutMs = timerDelay(options.timeoutMs, 'invoke({ timeoutMs })');
     this.result = new OrchestrationResult<TOut>(this.id, {
       cancel: () => this.cancel(new InvocationCancelledError(`Invocation ${this.id} was cancelled.`)),
       respond: (requestId, reply) => this.respond(requestId, reply),
       decide: (requestId, approved, reason) => this.decide(requestId, approved, reason),
+      pending: () => [...this.pending.values()],
+      describeWait: () => this.describeWait(),
     });
-    const prefix = `${this.id}.`;
-    const ours = (id?: AgentIdLike) => id !== undefined && id.type.startsWith(prefix);
+    const { signal } = options;
+    if (signal?.aborted) {
+      this.cancel(new InvocationCancelledError(`Invocation ${this.id} was aborted by its signal before it started.`, { cause: signal.reason }));
+      return;
+    }
+    const ours = (id?: AgentIdLike) => id !== undefined && id.key === this.id;
     this.disposers.push(runtime.onError((event: RuntimeErrorEvent) => {
       if (ours(event.agent) || ours(event.sender)) this.fail(event.error);
     }));
-    const { signal } = options;
     if (signal) {
       const onAbort = () => this.cancel(new InvocationCancelledError(`Invocation ${this.id} was aborted by its signal.`, { cause: signal.reason }));
-      if (signal.aborted) queueMicrotask(onAbort);
-      else {
-        signal.addEventListener('abort', onAbort, { once: true });
-        this.disposers.push(() => signal.removeEventListener('abort', onAbort));
-      }
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.disposers.push(() => signal.removeEventListener('abort', onAbort));
     }
     if (timeoutMs !== undefined) {
-      const timer = setTimeout(() => this.cancel(new OrchestrationTimeoutError(`Invocation ${this.id} did not finish within timeoutMs = ${timeoutMs}; it was cancelled.`)), timeoutMs);
+      const timer = setTimeout(() => this.cancel(new OrchestrationTimeoutError(`Invocation ${this.id} did not finish within timeoutMs = ${timeoutMs} (${this.describeWait()}); it was cancelled.`)), timeoutMs);
       this.disposers.push(() => clearTimeout(timer));
     }
-  }
-
-  /** Both topics: for actors that hear everything (coordinators, the end executor). */
-  get allTopics(): TopicIdLike[] {
-    return [this.topic, this.replies];
-  }
-
-  /** The agent type for `name` in this invocation's namespace. */
-  typeFor(slug: string): string {
-    return `${this.id}.${slug}`;
-  }
-
-  idFor(slug: string): AgentIdLike {
-    return { type: this.typeFor(slug), key: KEY };
-  }
-
-  /** Registers a factory in the namespace, subscribed to `topics`. */
-  register(slug: string, factory: AgentFactory, options: { topics?: TopicIdLike[]; agentName?: string } = {}): AgentIdLike {
-    const type = this.typeFor(slug);
-    this.runtime.registerFactory(type, factory);
-    this.factories.push(type);
-    for (const topic of options.topics ?? []) {
-      const subscription = new TypeSubscription(topic.type, type);
-      this.runtime.addSubscription(subscription);
-      this.subscriptions.push(subscription.id);
-    }
-    const id = this.idFor(slug);
-    if (options.agentName) this.agentIds.set(options.agentName, id);
-    return id;
   }
 
   /** Runs `dispose` when the invocation is torn down (at once if it already was). */
@@ -104,16 +90,18 @@ export class Invocation<TOut> {
     else this.disposers.push(dispose);
   }
 
-  /** Sends a message into the invocation; a failure to deliver fails the invocation. */
+  /** Sends a message into the run; a failure to deliver fails the invocation. */
   send(message: Message, recipient: AgentIdLike): void {
     this.runtime.sendMessage(message, recipient).catch((error) => this.fail(error));
   }
 
-  /** Events reported by this invocation's actors. */
-  report = (event: ActorEvent): void => {
+  /** An event from one of the run's actors. */
+  report(event: ActorEvent): void {
     if (this.result.status !== 'running') return;
-    if (event.type === 'approval_requested') this.pendingApprovals.set(event.requestId, this.agentIds.get(event.agent)!);
-    if (event.type === 'human_input_requested') this.pendingHumanRequests.add(event.requestId);
+    this.lastEvent = event;
+    if (event.type === 'human_input_requested') this.pending.set(event.requestId, { requestId: event.requestId, kind: event.kind, agent: event.agent });
+    else if (event.type === 'approval_requested') this.pending.set(event.requestId, { requestId: event.requestId, kind: 'approval', agent: event.agent });
+    else if (event.type === 'plan_review_requested') this.pending.set(event.requestId, { requestId: event.requestId, kind: 'plan_review', agent: event.agent });
     if (this.options.onEvent) {
       try {
         const pending = this.options.onEvent(event);
@@ -123,7 +111,12 @@ export class Invocation<TOut> {
       }
     }
     this.result._emit({ ...event, invocationId: this.id });
-  };
+  }
+
+  /** The gateway closed a request (a callback answered it, or it routed an answer). */
+  closeRequest(requestId: string): void {
+    this.pending.delete(requestId);
+  }
 
   resolve(output: TOut): void {
     if (this.result._resolve(output)) this.scheduleCleanup();
@@ -137,6 +130,17 @@ export class Invocation<TOut> {
     if (this.result._reject(error, 'cancelled')) this.cleanup();
   }
 
+  /** What the run waits on, for timeout messages. */
+  private describeWait(): string {
+    const open = [...this.pending.values()];
+    if (open.length > 0) {
+      return `waiting for ${open.map((r) => `${KIND_LABEL[r.kind]} ${r.requestId} from ${r.agent}`).join(', ')}`;
+    }
+    const last = this.lastEvent;
+    if (!last) return 'still running: no agent has reported yet';
+    return `still running: the last event was ${last.type}${'agent' in last ? ` from ${last.agent}` : ''}`;
+  }
+
   /** A reply sent into a stopped runtime would wait, undelivered, until someone starts it. */
   private assertDeliverable(what: string): void {
     if (!this.runtime.isRunning) {
@@ -144,26 +148,32 @@ export class Invocation<TOut> {
     }
   }
 
-  private respond(requestId: string, reply: string | ChatMessage | null): void {
-    this.assertDeliverable(`respond("${requestId}")`);
-    if (!this.pendingHumanRequests.has(requestId) || !this.gateway) {
-      throw new InvalidArgumentError(`respond(): invocation ${this.id} has no open human input request "${requestId}".`);
+  private takeRequest(what: string, requestId: string, kinds: RequestKind[]): PendingRequest {
+    this.assertDeliverable(`${what}("${requestId}")`);
+    const request = this.pending.get(requestId);
+    if (!request || !kinds.includes(request.kind)) {
+      const which = kinds.includes('input') ? 'human input or review' : 'approval or plan review';
+      const other = request ? ` ("${requestId}" is ${KIND_LABEL[request.kind]}: answer it with ${request.kind === 'input' || request.kind === 'review' ? 'respond' : 'approve/reject'})` : '';
+      throw new InvalidArgumentError(`${what}(): invocation ${this.id} has no open ${which} request "${requestId}"${other}.`);
     }
+    return request;
+  }
+
+  private respond(requestId: string, reply: string | ChatMessage | null): void {
+    this.takeRequest('respond', requestId, ['input', 'review']);
     if (!HumanInputResponseSchema.shape.reply.safeParse(reply).success) {
       throw new InvalidArgumentError(`respond("${requestId}"): the reply must be a string, a ChatMessage ({ id, role, content }) or null.`);
     }
-    this.pendingHumanRequests.delete(requestId);
+    this.pending.delete(requestId);
     const message: HumanInputResponse = { type: 'human_input_response', requestId, reply };
-    this.send(message, this.gateway);
+    this.send(message, this.ids.gateway);
   }
 
   private decide(requestId: string, approved: boolean, reason?: string): void {
-    this.assertDeliverable(`${approved ? 'approve' : 'reject'}("${requestId}")`);
-    const agent = this.pendingApprovals.get(requestId);
-    if (!agent) throw new InvalidArgumentError(`${approved ? 'approve' : 'reject'}(): invocation ${this.id} has no open approval request "${requestId}".`);
-    this.pendingApprovals.delete(requestId);
-    const message: ToolApprovalDecision = { type: 'tool_approval_decision', requestId, approved, ...(reason ? { reason } : {}) };
-    this.send(message, agent);
+    this.takeRequest(approved ? 'approve' : 'reject', requestId, ['approval', 'plan_review']);
+    this.pending.delete(requestId);
+    const message: HumanDecision = { type: 'human_decision', requestId, approved, ...(reason ? { reason } : {}) };
+    this.send(message, this.ids.gateway);
   }
 
   // Settling happens inside an actor's transition; tear down after it has returned.
@@ -171,12 +181,18 @@ export class Invocation<TOut> {
     queueMicrotask(() => this.cleanup());
   }
 
-  /** Removes every subscription, factory and actor of this invocation (aborting in-flight work). */
+  /** Retires every actor of this run (aborting in-flight work); registrations stay for the next run. */
   private cleanup(): void {
     if (this.cleanedUp) return;
     this.cleanedUp = true;
+    this.runtime.retireKey(this.id);
     for (const dispose of this.disposers.splice(0)) dispose();
-    for (const id of this.subscriptions.splice(0)) this.runtime.removeSubscription(id);
-    for (const type of this.factories.splice(0)) this.runtime.unregisterFactory(type);
   }
 }
+
+const KIND_LABEL: Record<RequestKind, string> = {
+  input: 'human input',
+  review: 'a review',
+  approval: 'an approval',
+  plan_review: 'a plan review',
+};

@@ -1,30 +1,47 @@
 /**
- * What every orchestration shares: validation of members and options, `invoke` (a namespace per
- * invocation, the start and end executors, one agent actor per member), output transforms and
- * callbacks. Each orchestration adds its coordinator and says who speaks first.
+ * What every orchestration shares. An orchestration registers its actor types on a runtime once
+ * (`<id>.<member slug>`, `<id>.manager`, `<id>.gateway`, `<id>.start`, `<id>.end`,
+ * `<id>.boundary`) and its subscriptions (`<id>.conversation`, `<id>.replies`); each invocation is
+ * an `AgentId` key and a `TopicId` source. Per-run data travels in messages, so a fresh process
+ * with the same orchestration registered can host a run saved elsewhere.
  */
 import { z } from 'zod';
-import { fromPromise, type AnyActorLogic } from 'xstate';
+import { fromCallback, fromPromise, type AnyActorLogic } from 'xstate';
 import type { ChatClient } from '../agents/chat-client.js';
 import { ChatMessageSchema, type ChatMessage } from '../agents/chat-message.js';
 import type { ChatCompletionAgent } from '../agents/chat-completion-agent.js';
 import { createAgentActor, type AgentActorHooks } from '../actors/agent-actor.js';
 import type { AgentActorInput } from '../actors/agent-machine.js';
-import { endExecutorMachine, type OrchestrationOutput } from '../actors/end-executor.js';
+import { endExecutorMachine } from '../actors/end-executor.js';
+import type { OrchestrationOutput } from '../actors/output.js';
 import { startExecutorMachine, type StartMessage } from '../actors/start-executor.js';
-import type { ActorEvent } from '../actors/events.js';
-import { sanitizeName, type AgentIdLike, type AgentRuntime } from '../runtime/index.js';
-import { OrchestrationConfigError } from './errors.js';
-import { Invocation } from './invocation.js';
+import { humanGatewayMachine, type AskHumanInput, type HumanReply, type OpenRequest } from '../actors/human-gateway.js';
+import type { ActorEvent, BoundaryMessage } from '../actors/events.js';
+import type { TerminationInput } from '../actors/termination.js';
+import {
+  DuplicateAgentTypeError, RuntimeStateError, TypeSubscription, sanitizeName,
+  type AgentIdLike, type AgentRuntime, type TopicIdLike,
+} from '../runtime/index.js';
+import { InvocationStateError, OrchestrationConfigError } from './errors.js';
+import { Invocation, type RunIds } from './invocation.js';
 import type { OrchestrationResult } from './result.js';
 import { extractStructuredOutput } from './structured-output.js';
 import { taskMessages } from './task.js';
 
 export type { OrchestrationOutput };
 
+/** What a `humanResponse` callback is asked: the run, the request, who asks and why. */
+export type HumanRequest = AskHumanInput;
+
 /** Options every orchestration accepts. */
 export interface OrchestrationOptions<TOut = OrchestrationOutput, TIn = unknown> {
   members: readonly ChatCompletionAgent[];
+  /**
+   * Names this orchestration's actor types on a runtime (`<id>.<member>`…). Default: derived from
+   * the kind and the member names, so every process derives the same one. Give one when two
+   * orchestrations of one kind with the same members share a runtime.
+   */
+  id?: string;
   /** Turns the task into the first messages (required when the task is not a string/ChatMessage). */
   inputTransform?: (task: TIn) => ChatMessage[] | Promise<ChatMessage[]>;
   /** Maps the default output to your type. */
@@ -39,6 +56,21 @@ export interface OrchestrationOptions<TOut = OrchestrationOutput, TIn = unknown>
   streamingAgentResponseCallback?: (delta: Extract<ActorEvent, { type: 'agent_response_delta' }>) => void;
   /** Model calls an agent may make in one turn before it fails (default 10). */
   maxToolIterations?: number;
+  /**
+   * Answers people's requests (a user turn, a review) instead of `result.respond`; it is told the
+   * `invocationId`, so one orchestration object can serve many conversations. Null or '' means
+   * "nothing to say" (for a handoff user turn: the user ended the conversation; for a review:
+   * approved).
+   */
+  humanResponse?: (request: HumanRequest) => HumanReply | Promise<HumanReply>;
+  /**
+   * A person reviews these agents' answers (`true`: every member) before anyone else hears them:
+   * a `human_input_requested` event with `kind: 'review'`; an empty reply approves, any other
+   * reply is feedback the agent answers again, until approved.
+   */
+  humanReview?: boolean | ReadonlyArray<ChatCompletionAgent | string>;
+  /** Checked after every reply (and, for handoff, every user reply); true ends with reason `terminated`. */
+  terminationCondition?: (conversation: ChatMessage[]) => boolean | Promise<boolean>;
 }
 
 export interface InvokeOptions {
@@ -54,21 +86,16 @@ export interface InvokeOptions {
   continueFrom?: OrchestrationOutput;
 }
 
-/** A member as one invocation sees it. */
+/** A member as the orchestration wires it. */
 export interface MemberBinding {
   readonly agent: ChatCompletionAgent;
   readonly name: string;
   /** Unique, sanitised: the agent type suffix. */
   readonly slug: string;
-  readonly id: AgentIdLike;
 }
 
-export interface Wiring {
-  /** Who the start executor asks to speak once the task is broadcast. */
-  firstSpeakers: AgentIdLike[];
-}
-
-const RESERVED_SLUGS = ['end', 'start', 'coordinator', 'gateway'];
+const RESERVED_SLUGS = ['manager', 'gateway', 'start', 'end', 'boundary', 'conversation', 'replies'];
+const ORCHESTRATION_ID = /^[A-Za-z0-9_-]+$/;
 
 /** Agent-type suffixes for member names: sanitised, and unique even when sanitising collides. */
 function uniqueSlugs(names: string[]): string[] {
@@ -82,6 +109,16 @@ function uniqueSlugs(names: string[]): string[] {
   });
 }
 
+/** A short stable hash (FNV-1a) so the default id is the same in every process. */
+function stableHash(text: string): string {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    hash ^= text.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash.toString(36);
+}
+
 function priorConversation(prior: OrchestrationOutput, kind: string): ChatMessage[] {
   const parsed = z.array(ChatMessageSchema).safeParse(prior?.conversation);
   if (!parsed.success) {
@@ -91,16 +128,33 @@ function priorConversation(prior: OrchestrationOutput, kind: string): ChatMessag
   return prior.conversation;
 }
 
+interface Registration {
+  /** The actor-type prefix on this runtime (the orchestration's id, or a suffixed one). */
+  prefix: string;
+  factories: string[];
+  subscriptions: string[];
+  /** Registered by `register()`: kept until `unregister()`. */
+  pinned: boolean;
+  /** Live runs using it. */
+  live: number;
+}
+
 export abstract class Orchestration<TOut = OrchestrationOutput, TIn = unknown> {
+  /**
+   * Prefix of every actor type and topic type this orchestration registers (`<id>.<member>`…);
+   * see {@link OrchestrationOptions.id}.
+   */
+  readonly id: string;
   readonly members: readonly ChatCompletionAgent[];
   protected readonly options: OrchestrationOptions<TOut, TIn>;
-  /** Invocations not yet torn down, by id: how shared actor logic finds the invocation it acts for. */
+  protected readonly bindings: readonly MemberBinding[];
+  /** Invocations not yet torn down, by id: how the boundary finds the invocation it serves. */
   private readonly live = new Map<string, Invocation<TOut>>();
+  private readonly registrations = new WeakMap<AgentRuntime, Registration>();
+  private readonly memberInputs = new Map<ChatCompletionAgent, Omit<AgentActorInput, 'topic' | 'invocationId' | 'self' | 'boundary' | 'gateway'>>();
   /** Actor logic built once per orchestration (building a machine with `provide` is costly). */
-  /** Each member's agent-type suffix: sanitised, unique, never an executor's name. */
-  private readonly slugs: string[];
-  private readonly memberInputs = new Map<ChatCompletionAgent, Omit<AgentActorInput, 'topic'>>();
   private readonly logicCache = new Map<unknown, AnyActorLogic>();
+  private readonly reviewed: ReadonlySet<string>;
 
   protected constructor(protected readonly kind: string, options: OrchestrationOptions<TOut, TIn>) {
     if (!options || !Array.isArray(options.members) || options.members.length === 0) {
@@ -120,13 +174,23 @@ export abstract class Orchestration<TOut = OrchestrationOutput, TIn = unknown> {
     if (options.maxToolIterations !== undefined && !(Number.isInteger(options.maxToolIterations) && options.maxToolIterations >= 1)) {
       throw new OrchestrationConfigError(`${kind}: "maxToolIterations" must be an integer >= 1, got ${options.maxToolIterations}.`);
     }
+    for (const name of ['humanResponse', 'terminationCondition', 'inputTransform', 'outputTransform', 'agentResponseCallback', 'streamingAgentResponseCallback'] as const) {
+      if (options[name] !== undefined && typeof options[name] !== 'function') throw new OrchestrationConfigError(`${kind}: "${name}" must be a function.`);
+    }
+    if (options.id !== undefined && (typeof options.id !== 'string' || !ORCHESTRATION_ID.test(options.id))) {
+      throw new OrchestrationConfigError(`${kind}: "id" must be letters, digits, '_' or '-', got ${JSON.stringify(options.id)}.`);
+    }
     this.members = options.members;
     this.options = options;
-    this.slugs = uniqueSlugs(options.members.map((m) => m.name));
+    const names = options.members.map((m) => m.name);
+    const slugs = uniqueSlugs(names);
+    this.bindings = options.members.map((agent, i) => ({ agent, name: agent.name, slug: slugs[i] }));
+    this.id = options.id ?? `${kind.replace(/Orchestration$/, '').toLowerCase()}_${stableHash(`${kind}\u0000${names.join('\u0000')}`)}`;
+    this.reviewed = reviewedAgents(kind, options.humanReview, names);
   }
 
   /**
-   * Starts a run on `runtime` and returns its handle at once.
+   * Starts a run on `runtime` and returns its handle at once. The runtime must be started.
    *
    * @example
    * runtime.start();
@@ -134,77 +198,164 @@ export abstract class Orchestration<TOut = OrchestrationOutput, TIn = unknown> {
    * const output = await result.get();
    */
   async invoke(task: TIn, runtime: AgentRuntime, options: InvokeOptions = {}): Promise<OrchestrationResult<TOut>> {
-    const messages = this.options.inputTransform ? await this.options.inputTransform(task) : taskMessages(task);
-    const prior = options.continueFrom === undefined ? [] : priorConversation(options.continueFrom, this.kind);
-    const invocation = new Invocation<TOut>(runtime, {
-      signal: options.signal,
-      timeoutMs: options.timeoutMs,
-      onEvent: (event) => this.onEvent(event),
-    });
-    try {
-      this.live.set(invocation.id, invocation);
-      invocation.onCleanup(() => this.live.delete(invocation.id));
-      const members = this.bind(invocation);
-      for (const member of members) {
-        invocation.register(member.slug, () => ({
-          logic: this.agentLogic(member),
-          input: { ...this.agentInput(member, invocation), history: this.priorHistory(prior, member) },
-        }), { topics: this.membersHearReplies() ? invocation.allTopics : [invocation.topic], agentName: member.name });
-      }
-      const end = invocation.register('end', () => ({ logic: this.endExecutor(), input: { conversation: prior } }), { topics: invocation.allTopics });
-      const { firstSpeakers } = this.wire(invocation, members, end, options);
-      const start = invocation.register('start', () => ({ logic: startExecutorMachine, input: { topic: invocation.topic, firstSpeakers } }));
-      const startMessage: StartMessage = { type: 'start', messages };
-      invocation.send(startMessage, start);
-    } catch (error) {
-      // Nothing of a run that could not start may stay on the runtime.
-      invocation.cancel(error instanceof Error ? error : new Error(String(error)));
-      throw error;
+    if (!runtime.isRunning) {
+      throw new RuntimeStateError(`${this.kind}.invoke: the runtime is not running; call runtime.start() first (a run on a stopped runtime would wait forever).`);
     }
+    const messages = this.options.inputTransform ? await this.options.inputTransform(task) : taskMessages(task);
+    const history = options.continueFrom === undefined ? [] : priorConversation(options.continueFrom, this.kind);
+    const invocation = this.open(runtime, undefined, options);
+    // An already-aborted signal cancels the run before anything is sent: no actor, no model call.
+    if (invocation.result.status !== 'running') return invocation.result;
+    const start: StartMessage = {
+      type: 'start',
+      messages,
+      ...(history.length > 0 ? { history } : {}),
+      ...(options.continueFrom?.lastAgent !== undefined ? { lastAgent: options.continueFrom.lastAgent } : {}),
+    };
+    invocation.send(start, invocation.ids.start);
     return invocation.result;
   }
 
-  /** Registers the orchestration's own actors (coordinator, gateway) and names the first speakers. */
-  protected abstract wire(invocation: Invocation<TOut>, members: MemberBinding[], end: AgentIdLike, options: InvokeOptions): Wiring;
+  /**
+   * Continues, on `runtime`, an invocation whose actors were loaded with
+   * `runtime.loadState(saved)` (saved with `saveState({ key: invocationId })`, in this process or
+   * another). Its open requests are re-emitted as events and listed in `result.pending`.
+   *
+   * @example
+   * support.register(fresh);
+   * await fresh.loadState(saved);
+   * const result = await support.attach(saved.key!, fresh);
+   * result.respond(result.pending[0].requestId, 'yes please');
+   */
+  async attach(invocationId: string, runtime: AgentRuntime, options: Omit<InvokeOptions, 'continueFrom'> = {}): Promise<OrchestrationResult<TOut>> {
+    if (!runtime.isRunning) throw new RuntimeStateError(`${this.kind}.attach: the runtime is not running; call runtime.start() first.`);
+    if (this.live.has(invocationId)) throw new InvocationStateError(`${this.kind}.attach: invocation ${invocationId} is already running in this process.`);
+    const invocation = this.open(runtime, invocationId, options);
+    const open = await runtime.sendMessage<OpenRequest[]>({ type: 'list_requests' }, invocation.ids.gateway);
+    for (const request of open) invocation.report(requestEvent(request));
+    return invocation.result;
+  }
+
+  /**
+   * Registers this orchestration's actor types and subscriptions on `runtime` and keeps them
+   * until {@link unregister}. Needed before `runtime.loadState` of a saved run in a fresh runtime;
+   * a long-lived server may call it once at start-up. Without it, `invoke` registers on demand
+   * and releases the registrations once no run of this orchestration is live on the runtime.
+   *
+   * @example
+   * support.register(runtime);
+   * await runtime.loadState(saved);
+   */
+  register(runtime: AgentRuntime): void {
+    this.acquire(runtime).pinned = true;
+  }
+
+  /**
+   * Removes what {@link register} added to `runtime` (its factories, subscriptions and any actor
+   * still running — a run in flight fails).
+   */
+  unregister(runtime: AgentRuntime): void {
+    const registration = this.registrations.get(runtime);
+    if (!registration) return;
+    this.registrations.delete(runtime);
+    this.removeRegistration(runtime, registration);
+  }
+
+  /**
+   * The registration on `runtime`, made if needed. Its prefix is this orchestration's `id`, or —
+   * when another orchestration object already uses that id there and no `id` option was given —
+   * `<id>_2`, `<id>_3`…
+   */
+  private acquire(runtime: AgentRuntime): Registration {
+    const existing = this.registrations.get(runtime);
+    if (existing) return existing;
+    for (let n = 1; ; n++) {
+      const prefix = n === 1 ? this.id : `${this.id}_${n}`;
+      const registration: Registration = { prefix, factories: [], subscriptions: [], pinned: false, live: 0 };
+      try {
+        this.registerAll(runtime, registration);
+      } catch (error) {
+        this.removeRegistration(runtime, registration);
+        if (!(error instanceof DuplicateAgentTypeError)) throw error;
+        if (this.options.id !== undefined) {
+          throw new OrchestrationConfigError(`${this.kind}: another orchestration already registered actor types with id "${this.id}" on this runtime; give each a distinct "id".`);
+        }
+        continue;
+      }
+      this.registrations.set(runtime, registration);
+      return registration;
+    }
+  }
+
+  private registerAll(runtime: AgentRuntime, registration: Registration): void {
+    const { prefix } = registration;
+    const factory = (part: string, build: (ids: RunIds) => { logic: AnyActorLogic; input: unknown }) => {
+      const type = `${prefix}.${part}`;
+      runtime.registerFactory(type, ({ id }) => build(this.idsFor(prefix, id.key)));
+      registration.factories.push(type);
+    };
+    for (const member of this.bindings) {
+      factory(member.slug, (ids) => ({ logic: this.agentLogic(member), input: this.agentInput(member, ids) }));
+    }
+    factory('manager', (ids) => ({ logic: this.managerLogic(), input: this.managerInput(ids) }));
+    factory('gateway', (ids) => ({ logic: this.gatewayLogic(), input: { invocationId: ids.key, topic: ids.conversation, boundary: ids.boundary, useCallback: Boolean(this.options.humanResponse) } }));
+    factory('start', (ids) => ({ logic: startExecutorMachine, input: { topic: ids.conversation, manager: ids.manager } }));
+    factory('end', (ids) => ({ logic: this.endLogic(), input: { boundary: ids.boundary } }));
+    factory('boundary', (ids) => ({ logic: this.boundaryLogic(), input: { invocationId: ids.key } }));
+    const subscribe = (topic: string, parts: string[]) => {
+      for (const part of parts) {
+        const subscription = new TypeSubscription(`${prefix}.${topic}`, `${prefix}.${part}`);
+        runtime.addSubscription(subscription);
+        registration.subscriptions.push(subscription.id);
+      }
+    };
+    const members = this.bindings.map((m) => m.slug);
+    subscribe('conversation', [...members, 'manager', 'end']);
+    subscribe('replies', [...(this.membersHearReplies() ? members : []), 'manager', 'end']);
+  }
+
+  /** The actor logic of the manager: decides who speaks (sequencer, collector, coordinator…). */
+  protected abstract managerLogic(): AnyActorLogic;
+
+  /** The manager's input for one run (JSON). */
+  protected abstract managerInput(ids: RunIds): unknown;
 
   /** Whether members hear each other's responses (true unless they work independently). */
   protected membersHearReplies(): boolean {
     return true;
   }
 
-  /**
-   * Hooks for the agent actors (reporting, streaming; handoff adds a custom filter). They serve
-   * every invocation: a report finds its invocation through the reporting actor.
-   */
+  /** Hooks for the agent actors (streaming; handoff adds a custom filter). Shared by every run. */
   protected agentHooks(): AgentActorHooks {
     return {
-      report: (event, actor) => this.invocationOf(actor)?.report(event),
+      onDelta: (event, invocationId) => this.live.get(invocationId)?.report(event),
       stream: Boolean(this.options.streamingAgentResponseCallback),
     };
   }
 
-  /** What a member starts with when continuing a conversation. */
-  protected priorHistory(prior: ChatMessage[], _member: MemberBinding): ChatMessage[] {
-    return prior;
-  }
-
   /**
-   * The agent actor's input for `member`, apart from the topic; orchestrations extend it
-   * (handoffs, filters…). Computed once per member: every invocation shares it.
+   * The agent actor's input for `member`, apart from the run's ids; orchestrations extend it
+   * (control tools, filters…). Computed once per member: every run shares it.
    */
-  protected memberInput(member: MemberBinding): Omit<AgentActorInput, 'topic'> {
+  protected memberInput(member: MemberBinding): Omit<AgentActorInput, 'topic' | 'invocationId' | 'self' | 'boundary' | 'gateway'> {
     return {
       agent: member.name,
       instructions: member.agent.instructions,
       tools: member.agent.tools.map((t) => t.definition),
       maxToolIterations: this.options.maxToolIterations,
+      ...(this.reviewed.has(member.name) ? { review: true } : {}),
     };
   }
 
-  private agentInput(member: MemberBinding, invocation: Invocation<TOut>): AgentActorInput {
-    let input = this.memberInputs.get(member.agent);
-    if (!input) this.memberInputs.set(member.agent, (input = this.memberInput(member)));
-    return { ...input, topic: invocation.replies };
+  /** The members as the manager addresses them in one run. */
+  protected memberIds(ids: RunIds): Array<{ name: string; id: AgentIdLike }> {
+    return this.bindings.map((m) => ({ name: m.name, id: { type: `${ids.prefix}.${m.slug}`, key: ids.key } }));
+  }
+
+  /** The provided `checkTermination` actor: the user's `terminationCondition`. */
+  protected terminationActor() {
+    const condition = this.options.terminationCondition;
+    return fromPromise<boolean, TerminationInput>(async ({ input }) => Boolean(await condition?.(input.conversation)));
   }
 
   /** Applies the output transform or structured output; the default output otherwise. */
@@ -215,45 +366,131 @@ export abstract class Orchestration<TOut = OrchestrationOutput, TIn = unknown> {
     return output as unknown as TOut;
   }
 
-  /**
-   * The invocation an actor of this orchestration belongs to, from the actor itself: the runtime
-   * names each hosted actor by its agent id, whose type starts with `<invocation id>.` (see
-   * `Invocation.typeFor`). Undefined once the invocation is torn down (late actions do nothing).
-   */
-  protected invocationOf(self: { id: string }): Invocation<TOut> | undefined {
-    const dot = self.id.indexOf('.');
-    return dot < 0 ? undefined : this.live.get(self.id.slice(0, dot));
-  }
-
-  /** `build()` once per orchestration and `key`; the logic must not capture an invocation. */
+  /** `build()` once per orchestration and `key`; the logic must not capture a run. */
   protected cachedLogic<L extends AnyActorLogic>(key: unknown, build: () => L): L {
     let logic = this.logicCache.get(key) as L | undefined;
     if (!logic) this.logicCache.set(key, (logic = build()));
     return logic;
   }
 
-  /** The agent actor's logic: built once per member, shared by every invocation. */
+  /** The ids of one run's actors and topics (one object per live run, shared by its actors). */
+  private idsFor(prefix: string, key: string): RunIds {
+    const live = this.live.get(key)?.ids;
+    if (live?.prefix === prefix) return live;
+    const at = (part: string): AgentIdLike => ({ type: `${prefix}.${part}`, key });
+    const topic = (part: string): TopicIdLike => ({ type: `${prefix}.${part}`, source: key });
+    return { prefix, key, manager: at('manager'), gateway: at('gateway'), start: at('start'), end: at('end'), boundary: at('boundary'), conversation: topic('conversation'), replies: topic('replies') };
+  }
+
+  /** A run handle on `runtime`, registering this orchestration there for as long as it is live. */
+  private open(runtime: AgentRuntime, id: string | undefined, options: Omit<InvokeOptions, 'continueFrom'>): Invocation<TOut> {
+    const registration = this.acquire(runtime);
+    const invocation = new Invocation<TOut>(runtime, {
+      id,
+      ids: (key) => this.idsFor(registration.prefix, key),
+      signal: options.signal,
+      timeoutMs: options.timeoutMs,
+      onEvent: (event) => this.onEvent(event),
+    });
+    if (invocation.result.status !== 'running') {
+      this.release(runtime, registration);
+      return invocation;
+    }
+    registration.live++;
+    this.live.set(invocation.id, invocation);
+    invocation.onCleanup(() => {
+      this.live.delete(invocation.id);
+      registration.live--;
+      this.release(runtime, registration);
+    });
+    return invocation;
+  }
+
+  /** Drops an on-demand registration nobody uses any more (explicit ones stay). */
+  private release(runtime: AgentRuntime, registration: Registration): void {
+    if (registration.pinned || registration.live > 0 || this.registrations.get(runtime) !== registration) return;
+    this.unregister(runtime);
+  }
+
+  private removeRegistration(runtime: AgentRuntime, registration: Registration): void {
+    for (const id of registration.subscriptions.splice(0)) runtime.removeSubscription(id);
+    for (const type of registration.factories.splice(0)) runtime.unregisterFactory(type);
+  }
+
+  private agentInput(member: MemberBinding, ids: RunIds): AgentActorInput {
+    let shared = this.memberInputs.get(member.agent);
+    if (!shared) this.memberInputs.set(member.agent, (shared = this.memberInput(member)));
+    return {
+      ...shared,
+      invocationId: ids.key,
+      self: { type: `${ids.prefix}.${member.slug}`, key: ids.key },
+      boundary: ids.boundary,
+      gateway: ids.gateway,
+      topic: ids.replies,
+    };
+  }
+
+  /** The agent actor's logic: built once per member, shared by every run. */
   private agentLogic(member: MemberBinding): AnyActorLogic {
     return this.cachedLogic(member.agent, () => createAgentActor(member.agent, this.agentHooks()));
   }
 
-  /** The end executor's logic, shared by every invocation: settling finds the invocation through the actor. */
-  private endExecutor(): AnyActorLogic {
+  private endLogic(): AnyActorLogic {
     return this.cachedLogic(endExecutorMachine, () => endExecutorMachine.provide({
       actors: { finalize: fromPromise<unknown, OrchestrationOutput>(async ({ input, signal }) => this.finalize(input, signal)) },
-      actions: {
-        settle: ({ self }, output) => this.invocationOf(self)?.resolve(output as TOut),
-        settleFailure: ({ self }, error) => this.invocationOf(self)?.fail(error),
-      },
     }));
   }
 
-  private bind(invocation: Invocation<TOut>): MemberBinding[] {
-    return this.members.map((agent, i) => ({ agent, name: agent.name, slug: this.slugs[i], id: invocation.idFor(this.slugs[i]) }));
+  private gatewayLogic(): AnyActorLogic {
+    const callback = this.options.humanResponse;
+    return this.cachedLogic(humanGatewayMachine, () => humanGatewayMachine.provide({
+      actors: { askHuman: fromPromise<HumanReply, AskHumanInput>(async ({ input }) => callback!(input)) },
+    }));
+  }
+
+  /** Where a run meets the code that awaits it: events and settling arrive here as messages. */
+  private boundaryLogic(): AnyActorLogic {
+    return this.cachedLogic('boundary', () => fromCallback<BoundaryMessage & { message: BoundaryMessage }, { invocationId: string }>(({ input, receive }) => {
+      receive((event) => this.atBoundary(input.invocationId, event.message));
+    }));
+  }
+
+  private atBoundary(invocationId: string, message: BoundaryMessage): void {
+    const invocation = this.live.get(invocationId);
+    if (!invocation) return;
+    switch (message.type) {
+      case 'invocation_event': return invocation.report(message.event);
+      case 'request_closed': return invocation.closeRequest(message.requestId);
+      case 'invocation_settled': return invocation.resolve(message.output as TOut);
+      case 'invocation_failed': return invocation.fail(message.error);
+    }
   }
 
   private onEvent(event: ActorEvent): void | Promise<void> {
     if (event.type === 'agent_response') return this.options.agentResponseCallback?.(event);
     if (event.type === 'agent_response_delta') return this.options.streamingAgentResponseCallback?.(event);
   }
+}
+
+/** The event that announces an open request (re-emitted when a run is attached). */
+function requestEvent(request: OpenRequest): ActorEvent {
+  const { requestId, agent } = request;
+  switch (request.kind) {
+    case 'approval': return { type: 'approval_requested', requestId, agent, toolCall: request.toolCall! };
+    case 'plan_review': return { type: 'plan_review_requested', requestId, agent, facts: request.facts ?? '', plan: request.plan ?? '' };
+    default: return { type: 'human_input_requested', requestId, agent, kind: request.kind, ...(request.message ? { message: request.message } : {}) };
+  }
+}
+
+function reviewedAgents(kind: string, option: OrchestrationOptions['humanReview'], names: string[]): ReadonlySet<string> {
+  if (option === undefined || option === false) return new Set();
+  if (option === true) return new Set(names);
+  if (!Array.isArray(option)) throw new OrchestrationConfigError(`${kind}: "humanReview" must be true, false or a list of members.`);
+  const reviewed = new Set<string>();
+  for (const entry of option) {
+    const name = typeof entry === 'string' ? entry : entry?.name;
+    if (!names.includes(name)) throw new OrchestrationConfigError(`${kind}: humanReview names "${name}", which is not a member (members: ${names.join(', ')}).`);
+    reviewed.add(name);
+  }
+  return reviewed;
 }

@@ -1,5 +1,6 @@
 import type { ChatMessage } from '../agents/chat-message.js';
 import type { ActorEvent } from '../actors/events.js';
+import type { RequestKind } from '../actors/protocol.js';
 import { EventStream } from './event-stream.js';
 import { InvocationStateError, OrchestrationTimeoutError } from './errors.js';
 import { timerDelay } from './timeouts.js';
@@ -12,11 +13,22 @@ export type OrchestrationEvent<TOut = unknown> =
 
 export type InvocationStatus = 'running' | 'completed' | 'failed' | 'cancelled';
 
+/** A request waiting for a person: answer `input`/`review` with `respond`, the others with `approve`/`reject`. */
+export interface PendingRequest {
+  requestId: string;
+  kind: RequestKind;
+  /** Who asks (an agent, or a manager). */
+  agent: string;
+}
+
 /** What the invocation gives its result handle to act with. */
 export interface ResultControl {
   cancel(): void;
   respond(requestId: string, reply: string | ChatMessage | null): void;
   decide(requestId: string, approved: boolean, reason?: string): void;
+  pending(): PendingRequest[];
+  /** What the run waits on, in words (for timeout errors). */
+  describeWait(): string;
 }
 
 /**
@@ -51,6 +63,11 @@ export class OrchestrationResult<TOut> {
     return this.state;
   }
 
+  /** The requests waiting for a person, oldest first (empty once the run has settled). */
+  get pending(): PendingRequest[] {
+    return this.state === 'running' ? this.control.pending() : [];
+  }
+
   /**
    * The output. With `timeoutMs`, rejects with an {@link OrchestrationTimeoutError} if it takes
    * longer — without cancelling; call `get` again to keep waiting.
@@ -64,7 +81,7 @@ export class OrchestrationResult<TOut> {
     }
     if (delay === undefined || this.state !== 'running') return this.settled;
     return new Promise<TOut>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new OrchestrationTimeoutError(`get(${timeoutMs}): invocation ${this.invocationId} did not finish in ${timeoutMs} ms; it is still running.`)), delay);
+      const timer = setTimeout(() => reject(new OrchestrationTimeoutError(`get(${timeoutMs}): invocation ${this.invocationId} did not finish in ${timeoutMs} ms; it is ${this.control.describeWait()}.`)), delay);
       this.settled.then(resolve, reject).finally(() => clearTimeout(timer));
     });
   }
@@ -75,19 +92,22 @@ export class OrchestrationResult<TOut> {
     this.control.cancel();
   }
 
-  /** Answers a `human_input_requested` event. `null` or '' ends the conversation. */
+  /**
+   * Answers a `human_input_requested` event. For a user turn, `null` or '' ends a handoff
+   * conversation; for a review (`kind: 'review'`), it approves the answer.
+   */
   respond(requestId: string, reply: string | ChatMessage | null): void {
     this.assertRunning('respond');
     this.control.respond(requestId, reply);
   }
 
-  /** Approves a tool call from an `approval_requested` event. */
+  /** Approves a tool call (`approval_requested`) or a plan (`plan_review_requested`). */
   approve(requestId: string): void {
     this.assertRunning('approve');
     this.control.decide(requestId, true);
   }
 
-  /** Rejects a tool call from an `approval_requested` event; the model is told, with the reason. */
+  /** Rejects a tool call (the model is told, with the reason) or a plan (the reason is the feedback). */
   reject(requestId: string, reason?: string): void {
     this.assertRunning('reject');
     this.control.decide(requestId, false, reason);

@@ -1,8 +1,7 @@
-import { sequencerMachine } from '../actors/sequencer.js';
-import type { AgentActorInput } from '../actors/agent-machine.js';
-import type { AgentIdLike } from '../runtime/index.js';
-import { Orchestration, type MemberBinding, type OrchestrationOptions, type OrchestrationOutput, type Wiring } from './orchestration.js';
-import type { Invocation } from './invocation.js';
+import type { AnyActorLogic } from 'xstate';
+import { sequencerMachine, type SequencerInput } from '../actors/sequencer.js';
+import { Orchestration, type MemberBinding, type OrchestrationOptions, type OrchestrationOutput } from './orchestration.js';
+import type { RunIds } from './invocation.js';
 
 export interface SequentialOptions<TOut, TIn> extends OrchestrationOptions<TOut, TIn> {
   /**
@@ -31,15 +30,15 @@ export class SequentialOrchestration<TOut = OrchestrationOutput, TIn = unknown> 
     this.history = options.history ?? 'all';
   }
 
-  protected override memberInput(member: MemberBinding): Omit<AgentActorInput, 'topic'> {
-    return { ...super.memberInput(member), keep: this.history === 'previous' ? 'latestResponse' : 'all' };
+  protected override memberInput(member: MemberBinding) {
+    return { ...super.memberInput(member), keep: this.history === 'previous' ? 'latestResponse' as const : 'all' as const };
   }
 
-  protected wire(invocation: Invocation<TOut>, members: MemberBinding[], end: AgentIdLike): Wiring {
-    invocation.register('coordinator', () => ({
-      logic: sequencerMachine,
-      input: { members: members.map((m) => ({ name: m.name, id: m.id })), end },
-    }), { topics: invocation.allTopics });
-    return { firstSpeakers: [members[0].id] };
+  protected managerLogic(): AnyActorLogic {
+    return this.cachedLogic(sequencerMachine, () => sequencerMachine.provide({ actors: { checkTermination: this.terminationActor() } }));
+  }
+
+  protected managerInput(ids: RunIds): SequencerInput {
+    return { members: this.memberIds(ids), end: ids.end, checkTermination: Boolean(this.options.terminationCondition) };
   }
 }

@@ -60,6 +60,11 @@ export interface AgentRuntime {
    * are queued (or rejected, once closed) and nothing handles them until `start()`.
    */
   readonly isRunning: boolean;
+  /**
+   * Stops and forgets every actor whose `AgentId.key` is `key` (one invocation's actors), and
+   * drops what is queued for them; factories and subscriptions stay.
+   */
+  retireKey(key: string): void;
   saveState(): Promise<RuntimeState>;
   loadState(state: RuntimeState): Promise<void>;
 }

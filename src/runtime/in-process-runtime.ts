@@ -200,6 +200,22 @@ export class InProcessRuntime implements AgentRuntime, AsyncDisposable {
     }
   }
 
+  retireKey(key: string): void {
+    // Interim implementation (the runtime split replaces it with a keyed index).
+    for (const h of [...this.actors.values()]) if (h.id.key === key) this.retire(h, h.current || h.mailbox.length > 0 ? new MessageDroppedError(`Actors of key "${key}" were retired.`) : undefined, true);
+    if (this.queue.length > this.head) {
+      const kept: Delivery[] = [];
+      for (let i = this.head; i < this.queue.length; i++) {
+        const d = this.queue[i];
+        if (d.recipient.key === key) this.settleRpc(d.env.rpc, { ok: false, error: new MessageDroppedError(`Actors of key "${key}" were retired before "${d.env.message.type}" was delivered.`) });
+        else kept.push(d);
+      }
+      this.queue = kept;
+      this.head = 0;
+    }
+    this.checkIdle();
+  }
+
   onError(listener: (event: RuntimeErrorEvent) => void): () => void {
     this.errorListeners.add(listener);
     return () => this.errorListeners.delete(listener);

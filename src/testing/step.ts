@@ -4,7 +4,7 @@
  */
 import type { AnyEventObject, EventObject } from 'xstate';
 import type { EnvelopeInfo, Message, MessageEvent, RuntimeCommand } from '../runtime/actor-contract.js';
-import type { ActorEvent } from '../actors/events.js';
+import type { ActorEvent, BoundaryMessage } from '../actors/events.js';
 
 let envelopeCount = 0;
 
@@ -43,17 +43,34 @@ interface ActionLike {
   params?: unknown;
 }
 
-/** The runtime commands (publish, send, reply, error) among the actions `transition()` returned. */
-export function commandsOf(actions: readonly ActionLike[]): RuntimeCommand[] {
+function emitted(actions: readonly ActionLike[]): RuntimeCommand[] {
   return actions
     .filter((a) => a.type === 'xstate.emit')
     .map((a) => (a.params as { event: EventObject }).event as RuntimeCommand)
     .filter((e) => e.type.startsWith('runtime.'));
 }
 
-/** The events reported to the invocation (`report` actions) among the returned actions. */
+/** Whether a command is a message to the run's boundary (a report or a settlement). */
+function toBoundary(command: RuntimeCommand): boolean {
+  return command.type === 'runtime.send' && /^(invocation_|request_closed$)/.test(command.message.type);
+}
+
+/**
+ * The runtime commands (publish, send, reply, error) among the actions `transition()` returned —
+ * without the messages to the run's boundary (see {@link reportsOf} and {@link boundaryOf}).
+ */
+export function commandsOf(actions: readonly ActionLike[]): RuntimeCommand[] {
+  return emitted(actions).filter((c) => !toBoundary(c));
+}
+
+/** The events reported to the invocation (`invocation_event` messages to the boundary). */
 export function reportsOf(actions: readonly ActionLike[]): ActorEvent[] {
-  return actions.filter((a) => a.type === 'report').map((a) => a.params as ActorEvent);
+  return boundaryOf(actions).flatMap((m) => (m.type === 'invocation_event' ? [m.event] : []));
+}
+
+/** Every message to the run's boundary: reports, closed requests, the settled output or failure. */
+export function boundaryOf(actions: readonly ActionLike[]): BoundaryMessage[] {
+  return emitted(actions).filter(toBoundary).map((c) => (c as Extract<RuntimeCommand, { type: 'runtime.send' }>).message as unknown as BoundaryMessage);
 }
 
 /** The input of each actor the step started (e.g. what `callModel` will be called with). */

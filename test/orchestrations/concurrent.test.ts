@@ -58,7 +58,7 @@ describe('ConcurrentOrchestration routing', () => {
     inspected.start();
     const panel = new ConcurrentOrchestration({ members: ['A', 'B', 'C'].map((n) => agent(n, scripted([{ text: n }]))) });
     await (await panel.invoke('q', inspected)).get();
-    expect(delivered.sort()).toEqual(['coordinator', 'coordinator', 'coordinator', 'end', 'end', 'end']);
+    expect(delivered.sort()).toEqual(['end', 'end', 'end', 'manager', 'manager', 'manager']);
     await inspected.close();
   });
 });

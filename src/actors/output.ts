@@ -1,0 +1,26 @@
+import type { ChatMessage, Usage } from '../agents/chat-message.js';
+import { addUsage, ZERO_USAGE } from '../agents/chat-message.js';
+
+/** Token totals per agent and overall. */
+export interface UsageReport {
+  total: Usage;
+  byAgent: Record<string, Usage>;
+}
+
+/** What every orchestration produces before any output transform. */
+export interface OrchestrationOutput {
+  /** The orchestration's answer (e.g. the last reply; one reply per member for concurrent). */
+  messages: ChatMessage[];
+  /** The whole transcript, task included, tool calls included. */
+  conversation: ChatMessage[];
+  /** Why it ended (e.g. `completed`, `user_ended`, `terminated`, `max_handoffs`). */
+  reason: string;
+  lastAgent?: string;
+  usage: UsageReport;
+}
+
+/** `report` plus `usage` for `agent`, in total and per agent. */
+export function addAgentUsage(report: UsageReport, agent: string, usage: Usage | undefined): UsageReport {
+  if (!usage) return report;
+  return { total: addUsage(report.total, usage), byAgent: { ...report.byAgent, [agent]: addUsage(report.byAgent[agent] ?? ZERO_USAGE, usage) } };
+}
