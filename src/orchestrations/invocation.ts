@@ -152,9 +152,9 @@ export class Invocation<TOut> {
     this.assertDeliverable(`${what}("${requestId}")`);
     const request = this.pending.get(requestId);
     if (!request || !kinds.includes(request.kind)) {
-      const which = kinds.includes('input') ? 'human input or review' : 'approval or plan review';
-      const other = request ? ` ("${requestId}" is ${KIND_LABEL[request.kind]}: answer it with ${request.kind === 'input' || request.kind === 'review' ? 'respond' : 'approve/reject'})` : '';
-      throw new InvalidArgumentError(`${what}(): invocation ${this.id} has no open ${which} request "${requestId}"${other}.`);
+      const which = kinds.includes('input') ? 'human input request "%" (nor a review request)' : 'approval request "%" (nor a plan review)';
+      const other = request ? `; "${requestId}" is ${KIND_LABEL[request.kind]}: answer it with ${request.kind === 'input' || request.kind === 'review' ? 'respond()' : 'approve() or reject()'}` : '';
+      throw new InvalidArgumentError(`${what}(): invocation ${this.id} has no open ${which.replace('%', requestId)}${other}.`);
     }
     return request;
   }

@@ -240,7 +240,7 @@ describe('HandoffOrchestration', () => {
     const support = new HandoffOrchestration({ members: [agent('Triage', triage), agent('Other', scripted([]))] });
     const result = await support.invoke('where is my order', runtime);
     const output = await answerUser(result, ['order 9'], () => {
-      expect(() => result.respond('human_99', 'x')).toThrow(/no open human input or review request "human_99"/);
+      expect(() => result.respond('human_99', 'x')).toThrow(/no open human input request "human_99"/);
     });
     expect(userTexts(triage.requests[1])).toEqual(['where is my order', 'order 9']);
     expect(output.conversation.map((m) => m.content)).toEqual(['where is my order', 'What is your order number?', 'order 9', 'Thanks, found it.']);
