@@ -61,3 +61,23 @@ export function scrubSecrets(text: string, secrets: readonly (string | undefined
   }
   return out.replace(KEY_PATTERN, 'sk-***');
 }
+
+/**
+ * A `ChatClient` answered with something that is not a {@link ChatResponse}: `toolCalls: null`,
+ * a tool call without an id, a number as `text`, … The message names the agent whose client it
+ * is and the field at fault, so a bug in a custom client is found at the boundary instead of as
+ * a `TypeError` deep inside the agent's turn.
+ *
+ * @example
+ * // The ChatClient for agent "Refund" returned toolCalls = null; expected an array (use [] for no tool calls).
+ */
+export class InvalidChatResponseError extends TroupeError {
+  constructor(
+    readonly agent: string,
+    /** The field at fault, e.g. `toolCalls`, `toolCalls[1].id`, `usage.inputTokens`, or `(response)`. */
+    readonly field: string,
+    message: string,
+  ) {
+    super('invalid_chat_response', message);
+  }
+}
