@@ -50,8 +50,9 @@ export class AgentDefinitionError extends TroupeError {
 // OpenAI-style keys (sk-…, sk-proj-…); long enough not to hit ordinary words like "sk-learn".
 const KEY_PATTERN = /\bsk-[A-Za-z0-9_-]{8,}/g;
 // Credentials in header form, as proxies and servers echo them back: "Bearer <token>",
-// "api-key: <token>", "x-api-key=<token>". The value is masked whatever the configured key is.
-const HEADER_PATTERN = /\b(Bearer\s+|(?:x-)?api[-_]?key["']?\s*[:=]\s*["']?)[^\s"',;&]+/gi;
+// "api-key: <token>", "x-api-key=<token>". The value is masked whatever the configured key is,
+// when it is long enough to be one (so prose like "use Bearer auth" stays readable).
+const HEADER_PATTERN = /\b(Bearer\s+|(?:x-)?api[-_]?key["']?\s*[:=]\s*["']?)[^\s"',;&]{8,}/gi;
 // Characters that continue a token: a configured secret is masked only where it stands alone,
 // so `apiKey: 'ollama-local'` does not mangle a model called `ollama-local-7b`.
 const TOKEN_CHAR = 'A-Za-z0-9_\\-';

@@ -26,7 +26,8 @@ describe('scrubSecrets and ChatClientError', () => {
     const key = 'proxy-token-9f8e7d';
     expect(scrubSecrets(`auth ${key} for model ${key}-mini (${key})`, [key])).toBe(`auth *** for model ${key}-mini (***)`);
     expect(scrubSecrets(`url http://h/v1?key=${key}&x=1`, [key])).toBe('url http://h/v1?key=***&x=1');
-    expect(scrubSecrets('Incorrect key: Bearer abc.def-123 given; api-key: "zz99" x-api-key=qq7')).toBe('Incorrect key: Bearer *** given; api-key: "***" x-api-key=***');
+    expect(scrubSecrets('Incorrect key: Bearer abc.def-123 given; api-key: "zz99zz99zz" x-api-key=qq7qq7qq7')).toBe('Incorrect key: Bearer *** given; api-key: "***" x-api-key=***');
+    expect(scrubSecrets('Provide your key using Bearer auth')).toBe('Provide your key using Bearer auth');
   });
 });
 
