@@ -1,11 +1,38 @@
 import { TroupeError } from '../runtime/errors.js';
 
-/** An agent's turn failed (model error, tool runtime failure); `cause` holds the original error. */
+/**
+ * An agent's turn failed (model error, tool runtime failure); `cause` holds the original error.
+ * When the cause (or its own cause) is an HTTP failure such as a `ChatClientError`, its `status`
+ * and `retryAfterMs` are copied here, so a caller can back off on a 429 without digging:
+ *
+ * @example
+ * catch (error) { if (error instanceof AgentTurnError && error.status === 429) await sleep(error.retryAfterMs ?? 1000); }
+ */
 export class AgentTurnError extends TroupeError {
+  /** The HTTP status of the model call that failed, when the server answered. */
+  declare readonly status?: number;
+  /** The server's back-off hint in milliseconds (`retry-after`), when it sent one. */
+  declare readonly retryAfterMs?: number;
   constructor(readonly agent: string, options: { cause?: unknown } = {}) {
     const cause = options.cause;
     super('agent_turn_failed', `Agent "${agent}" failed its turn${cause instanceof Error ? `: ${cause.message}` : ''}.`, options);
+    const http = httpDetails(cause);
+    if (http.status !== undefined) this.status = http.status;
+    if (http.retryAfterMs !== undefined) this.retryAfterMs = http.retryAfterMs;
   }
+}
+
+/** `status`/`retryAfterMs` from the first error in the cause chain that has a status (duck-typed: errors cross bundles). */
+function httpDetails(cause: unknown): { status?: number; retryAfterMs?: number } {
+  const seen = new Set<unknown>();
+  for (let error = cause; typeof error === 'object' && error !== null && !seen.has(error); error = (error as { cause?: unknown }).cause) {
+    seen.add(error);
+    const { status, retryAfterMs } = error as { status?: unknown; retryAfterMs?: unknown };
+    if (typeof status === 'number') {
+      return { status, ...(typeof retryAfterMs === 'number' ? { retryAfterMs } : {}) };
+    }
+  }
+  return {};
 }
 
 /** An agent kept calling tools past its per-turn limit. */

@@ -49,15 +49,64 @@ export class AgentDefinitionError extends TroupeError {
 
 // OpenAI-style keys (sk-…, sk-proj-…); long enough not to hit ordinary words like "sk-learn".
 const KEY_PATTERN = /\bsk-[A-Za-z0-9_-]{8,}/g;
+// Credentials in header form, as proxies and servers echo them back: "Bearer <token>",
+// "api-key: <token>", "x-api-key=<token>". The value is masked whatever the configured key is,
+// when it is long enough to be one (so prose like "use Bearer auth" stays readable).
+const HEADER_PATTERN = /\b(Bearer\s+|(?:x-)?api[-_]?key["']?\s*[:=]\s*["']?)[^\s"',;&]{8,}/gi;
+// Characters that continue a token: a configured secret is masked only where it stands alone,
+// so `apiKey: 'ollama-local'` does not mangle a model called `ollama-local-7b`.
+const TOKEN_CHAR = 'A-Za-z0-9_\\-';
 
 /**
- * Removes API keys from text that may reach logs or users: every `sk-…`-like token and every
- * given secret (ignored when shorter than 4 characters, which would only mangle the text).
+ * Placeholder keys that local servers accept and that protect nothing; masking them would only
+ * garble model names and URLs (`none-model`, `llama3.1`).
+ */
+const PLACEHOLDERS = new Set(['none', 'null', 'empty', 'dummy', 'placeholder', 'not-needed', 'not-used', 'no-key', 'nokey', 'sk-no-key-required', 'ollama', 'lm-studio', 'lmstudio', 'vllm', 'llama', 'local', 'test', 'key', 'api-key', 'apikey', 'secret', 'changeme', 'xxx']);
+
+/** Secrets shorter than this are not secrets (placeholders like `none`, `llama`) and are not masked. */
+const MIN_SECRET_LENGTH = 8;
+
+/** Whether `value` looks like a credential worth masking (long enough, not a known placeholder). */
+function isSecretLike(value: string | undefined): value is string {
+  return typeof value === 'string' && value.length >= MIN_SECRET_LENGTH && !PLACEHOLDERS.has(value.toLowerCase());
+}
+
+/**
+ * Removes API keys from text that may reach logs or users: every `sk-…`-like token, every
+ * credential in header form (`Bearer …`, `api-key: …`), and every whole-token occurrence of a
+ * given secret. Secrets that are not secret-like (shorter than {@link MIN_SECRET_LENGTH}, or a
+ * known placeholder such as `none` or `ollama`) are ignored: masking them would only mangle
+ * model names and URLs.
+ *
+ * @example
+ * scrubSecrets('401 for Bearer my-proxy-token-1 on llama3.1', ['my-proxy-token-1']) // '401 for Bearer *** on llama3.1'
  */
 export function scrubSecrets(text: string, secrets: readonly (string | undefined)[] = []): string {
   let out = text;
   for (const secret of secrets) {
-    if (secret && secret.length >= 4) out = out.split(secret).join('***');
+    if (!isSecretLike(secret)) continue;
+    const escaped = secret.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    out = out.replace(new RegExp(`(?<![${TOKEN_CHAR}])${escaped}(?![${TOKEN_CHAR}])`, 'g'), '***');
   }
-  return out.replace(KEY_PATTERN, 'sk-***');
+  return out.replace(HEADER_PATTERN, '$1***').replace(KEY_PATTERN, 'sk-***');
+}
+
+/**
+ * A `ChatClient` answered with something that is not a {@link ChatResponse}: `toolCalls: null`,
+ * a tool call without an id, a number as `text`, … The message names the agent whose client it
+ * is and the field at fault, so a bug in a custom client is found at the boundary instead of as
+ * a `TypeError` deep inside the agent's turn.
+ *
+ * @example
+ * // The ChatClient for agent "Refund" returned toolCalls = null; expected an array (use [] for no tool calls).
+ */
+export class InvalidChatResponseError extends TroupeError {
+  constructor(
+    readonly agent: string,
+    /** The field at fault, e.g. `toolCalls`, `toolCalls[1].id`, `usage.inputTokens`, or `(response)`. */
+    readonly field: string,
+    message: string,
+  ) {
+    super('invalid_chat_response', message);
+  }
 }

@@ -1,6 +1,8 @@
+// Type-only imports: erased at runtime, and used only on private members, so the emitted
+// declarations never name `openai` (an optional peer). The SDK itself is loaded on first use.
 import type { ClientOptions, OpenAI } from 'openai';
 import type { Stream } from 'openai/core/streaming';
-import type { ChatCompletionChunk } from 'openai/resources/chat/completions';
+import type { ChatCompletionChunk, ChatCompletionCreateParams } from 'openai/resources/chat/completions';
 import { AbortedError, throwIfAborted } from '../runtime/errors.js';
 import type { ChatClient, ChatRequest, ChatResponse, ChatStreamEvent, ModelSettings } from './chat-client.js';
 import { ChatClientConfigError, ChatClientError } from './errors.js';
@@ -15,13 +17,63 @@ import {
 
 type OpenAIModule = typeof import('openai');
 
-export interface OpenAIChatClientOptions extends Omit<ClientOptions, 'apiKey' | 'baseURL'> {
+/** Default {@link OpenAIChatClientOptions.timeout}: one minute per attempt. */
+export const OPENAI_DEFAULT_TIMEOUT_MS = 60_000;
+/** Default {@link OpenAIChatClientOptions.maxRetries}. */
+export const OPENAI_DEFAULT_MAX_RETRIES = 2;
+
+/**
+ * Options of {@link OpenAIChatClient}: troupe's own, plus the `openai` SDK client options it
+ * passes through. Defined here rather than borrowed from the SDK so that troupe's types do not
+ * require `openai` to be installed; SDK options not listed go in `clientOptions`.
+ */
+export interface OpenAIChatClientOptions {
   /** The model name, e.g. `gpt-4o-mini`, or whatever the OpenAI-compatible server calls it. */
   model: string;
-  /** Default: `OPENAI_API_KEY`. Local servers that need no key still need a placeholder (e.g. `'none'`). */
-  apiKey?: string | ClientOptions['apiKey'];
+  /**
+   * Default: `OPENAI_API_KEY`. Local servers that need no key still need a placeholder (e.g. `'none'`).
+   * A function is called by the SDK before each request (for short-lived tokens).
+   */
+  apiKey?: string | (() => Promise<string>);
   /** Default: `OPENAI_BASE_URL`, else OpenAI. For Ollama: `http://localhost:11434/v1`. */
   baseURL?: string;
+  /**
+   * Milliseconds one HTTP attempt may take before it fails (and is retried, see `maxRetries`).
+   * Default 60 000 — not the SDK's 10 minutes, under which a hung local server stalls a turn
+   * for half an hour. Raise it for slow local models or very long answers.
+   */
+  timeout?: number;
+  /**
+   * How often the SDK retries a failed attempt (connection errors, timeouts, 408/409/429/5xx),
+   * with back-off and honouring `retry-after`. Default 2, so a call takes at most about
+   * 3 × `timeout`.
+   */
+  maxRetries?: number;
+  /** OpenAI organization id (default `OPENAI_ORG_ID`, read by the SDK). */
+  organization?: string;
+  /** OpenAI project id (default `OPENAI_PROJECT_ID`, read by the SDK). */
+  project?: string;
+  /** Headers sent with every request (e.g. for a gateway); `null` removes a default header. */
+  defaultHeaders?: Record<string, string | null | undefined>;
+  /** Query parameters sent with every request (e.g. Azure's `api-version`). */
+  defaultQuery?: Record<string, string | undefined>;
+  /** A `fetch` to use instead of the global one (proxies, tests). */
+  fetch?: (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
+  /** Extra `RequestInit` options for every request (e.g. a proxy dispatcher). */
+  fetchOptions?: RequestInit & Record<string, unknown>;
+  /** Allow use in a browser, where the key would be visible to the user. Default false. */
+  dangerouslyAllowBrowser?: boolean;
+  /** The SDK's log level (default from `OPENAI_LOG`; `'debug'` logs every HTTP request and response). */
+  logLevel?: 'debug' | 'info' | 'warn' | 'error' | 'off';
+  /** Where the SDK logs (default `console`). */
+  logger?: {
+    debug: (message: string, ...rest: unknown[]) => void;
+    info: (message: string, ...rest: unknown[]) => void;
+    warn: (message: string, ...rest: unknown[]) => void;
+    error: (message: string, ...rest: unknown[]) => void;
+  };
+  /** Any other `openai` ClientOptions, passed to the SDK as given (the typed options above win). */
+  clientOptions?: Record<string, unknown>;
   /** Settings for every request; a request's own `modelSettings` override them field by field. */
   modelSettings?: ModelSettings;
   /**
@@ -41,19 +93,25 @@ export interface OpenAIChatClientOptions extends Omit<ClientOptions, 'apiKey' | 
 /**
  * A {@link ChatClient} on the `openai` SDK's Chat Completions API. Works with OpenAI, Azure
  * OpenAI's v1 endpoint and OpenAI-compatible servers (Ollama, vLLM, LM Studio). Retries and
- * timeouts are the SDK's (`maxRetries`, `timeout`); failures become {@link ChatClientError}
- * (with `status` and `retryAfterMs`), aborts become {@link AbortedError}.
+ * timeouts are the SDK's, with troupe's defaults: `timeout` 60 s per attempt and `maxRetries` 2
+ * (both options). Failures become {@link ChatClientError} (with `status` and `retryAfterMs`),
+ * aborts become {@link AbortedError}. Set `OPENAI_LOG=debug` (or `logLevel: 'debug'`) to see
+ * the SDK's HTTP requests and responses.
  *
  * The SDK is loaded on the first request, so `openai` stays an optional dependency and nothing
  * here touches the network before a request is made.
  *
  * @example
  * const client = new OpenAIChatClient({ model: 'gpt-4o-mini', maxRetries: 3, modelSettings: { temperature: 0 } });
- * const local = new OpenAIChatClient({ model: 'llama3.1', baseURL: 'http://localhost:11434/v1', apiKey: 'ollama' });
+ * const local = new OpenAIChatClient({ model: 'llama3.1', baseURL: 'http://localhost:11434/v1', apiKey: 'ollama', timeout: 300_000 });
  */
 export class OpenAIChatClient implements ChatClient {
   readonly model: string;
   readonly baseURL: string | undefined;
+  /** Milliseconds per HTTP attempt (the `timeout` option, default 60 000). */
+  readonly timeout: number;
+  /** Retries after a failed attempt (the `maxRetries` option, default 2). */
+  readonly maxRetries: number;
   readonly #sdkOptions: ClientOptions;
   readonly #settings: ModelSettings | undefined;
   readonly #mapping: MappingOptions;
@@ -61,8 +119,18 @@ export class OpenAIChatClient implements ChatClient {
   #sdk: Promise<{ module: OpenAIModule; client: OpenAI }> | undefined;
 
   constructor(options: OpenAIChatClientOptions) {
-    const { model, apiKey, baseURL, modelSettings, maxTokensParameter = 'max_completion_tokens', includeNames = true, ...rest } =
-      options ?? ({} as OpenAIChatClientOptions);
+    const {
+      model,
+      apiKey,
+      baseURL,
+      timeout = OPENAI_DEFAULT_TIMEOUT_MS,
+      maxRetries = OPENAI_DEFAULT_MAX_RETRIES,
+      clientOptions,
+      modelSettings,
+      maxTokensParameter = 'max_completion_tokens',
+      includeNames = true,
+      ...rest
+    } = options ?? ({} as OpenAIChatClientOptions);
     if (typeof model !== 'string' || model.trim() === '') {
       throw new ChatClientConfigError('OpenAIChatClient needs a `model` option (a non-empty string such as "gpt-4o-mini").');
     }
@@ -76,9 +144,17 @@ export class OpenAIChatClient implements ChatClient {
     if (maxTokensParameter !== 'max_completion_tokens' && maxTokensParameter !== 'max_tokens') {
       throw new ChatClientConfigError(`OpenAIChatClient: maxTokensParameter must be "max_completion_tokens" or "max_tokens".`);
     }
+    if (typeof timeout !== 'number' || !(timeout > 0) || timeout > MAX_TIMER_MS) {
+      throw new ChatClientConfigError(`OpenAIChatClient: timeout must be a number of milliseconds > 0 and ≤ ${MAX_TIMER_MS} (got ${String(timeout)}).`);
+    }
+    if (!Number.isInteger(maxRetries) || maxRetries < 0) {
+      throw new ChatClientConfigError(`OpenAIChatClient: maxRetries must be a whole number ≥ 0 (got ${String(maxRetries)}).`);
+    }
     this.model = model;
     this.baseURL = baseURL ?? env('OPENAI_BASE_URL') ?? undefined;
-    this.#sdkOptions = { ...rest, apiKey: key, baseURL: this.baseURL };
+    this.timeout = timeout;
+    this.maxRetries = maxRetries;
+    this.#sdkOptions = { ...clientOptions, ...(rest as ClientOptions), apiKey: key, baseURL: this.baseURL, timeout, maxRetries };
     this.#settings = modelSettings;
     this.#mapping = { model, maxTokensParameter, includeNames };
     this.#secrets = typeof key === 'string' ? [key] : [];
@@ -88,7 +164,7 @@ export class OpenAIChatClient implements ChatClient {
     const { module, client } = await this.#loadSdk();
     const body = this.#body(request);
     try {
-      const completion = await client.chat.completions.create({ ...body, stream: false }, { signal: request.signal });
+      const completion = await client.chat.completions.create({ ...body, stream: false } as ChatCompletionCreateParams & { stream: false }, { signal: request.signal });
       const response = fromCompletion(completion);
       if (!response) throw new ChatClientError(`The server returned no choices for model "${this.model}".`);
       return response;
@@ -103,7 +179,7 @@ export class OpenAIChatClient implements ChatClient {
     let stream: Stream<ChatCompletionChunk>;
     try {
       stream = await client.chat.completions.create(
-        { ...body, stream: true, stream_options: { include_usage: true } },
+        { ...body, stream: true, stream_options: { include_usage: true } } as ChatCompletionCreateParams & { stream: true },
         { signal: request.signal },
       );
     } catch (error) {
@@ -185,6 +261,9 @@ function retryAfter(headers: Headers | undefined): number | undefined {
   const date = Date.parse(value);
   return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
 }
+
+// setTimeout's limit; the SDK's timer would fire at once for anything larger.
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** An environment variable, or undefined where there is no `process` (browsers, some edge runtimes). */
 function env(name: string): string | undefined {

@@ -1,11 +1,3 @@
-import type {
-  ChatCompletion,
-  ChatCompletionChunk,
-  ChatCompletionCreateParamsNonStreaming,
-  ChatCompletionMessageParam,
-  ChatCompletionTool,
-  ChatCompletionToolChoiceOption,
-} from 'openai/resources/chat/completions';
 import { InvalidArgumentError } from '../runtime/errors.js';
 import type { ChatRequest, ChatResponse, ChatStreamEvent, ModelSettings, ToolChoice, ToolDefinition } from './chat-client.js';
 import type { ChatMessage, ToolCall, Usage } from './chat-message.js';
@@ -14,7 +6,65 @@ import { sanitizeToolName } from './tool.js';
 /**
  * Pure translation between troupe's chat types and the OpenAI Chat Completions wire format.
  * Kept apart from the client so it can be read (and tested) without the SDK's HTTP machinery.
+ *
+ * The wire types below are our own, written from the API's documented shapes, rather than
+ * imported from `openai`: emitted declarations must not name the SDK, because `openai` is an
+ * optional peer and an app without it would fail to type-check (TS2307) on troupe's `.d.ts`.
+ * They cover only the fields we send and read.
  */
+
+interface WireToolCall {
+  id: string;
+  type: 'function';
+  function: { name: string; arguments: string };
+}
+
+export type WireMessage =
+  | { role: 'system'; content: string }
+  | { role: 'user'; content: string; name?: string }
+  | { role: 'assistant'; content: string | null; name?: string; tool_calls?: WireToolCall[] }
+  | { role: 'tool'; content: string; tool_call_id: string };
+
+export interface WireTool {
+  type: 'function';
+  function: { name: string; description?: string; parameters?: Record<string, unknown>; strict?: boolean };
+}
+
+export type WireToolChoice = 'auto' | 'none' | 'required' | { type: 'function'; function: { name: string } };
+
+export interface WireUsage {
+  prompt_tokens?: number;
+  completion_tokens?: number;
+  total_tokens?: number;
+}
+
+/** A non-streaming completion, as much of it as we read. */
+export interface WireCompletion {
+  model?: string;
+  choices?: Array<{
+    message: {
+      content?: string | null;
+      refusal?: string | null;
+      // `type` is wider than 'function': newer APIs add custom tool calls, which we skip.
+      tool_calls?: Array<{ type: string; id: string; function?: { name: string; arguments?: string } }> | null;
+    };
+    finish_reason?: string | null;
+  }>;
+  usage?: WireUsage | null;
+}
+
+/** One streamed chunk, as much of it as we read. */
+export interface WireChunk {
+  model?: string;
+  usage?: WireUsage | null;
+  choices?: Array<{
+    delta?: {
+      content?: string | null;
+      tool_calls?: Array<{ index: number; id?: string; function?: { name?: string; arguments?: string } }> | null;
+    };
+    finish_reason?: string | null;
+  }>;
+}
 
 /** Which body field carries `ModelSettings.maxTokens`. */
 export type MaxTokensParameter = 'max_completion_tokens' | 'max_tokens';
@@ -26,7 +76,24 @@ export interface MappingOptions {
   includeNames: boolean;
 }
 
-export type RequestBody = Omit<ChatCompletionCreateParamsNonStreaming, 'stream'>;
+/** The `chat.completions.create` body, without `stream`; `ModelSettings.extra` may add any field. */
+export interface RequestBody {
+  model: string;
+  messages: WireMessage[];
+  tools?: WireTool[];
+  tool_choice?: WireToolChoice;
+  parallel_tool_calls?: boolean;
+  response_format?: { type: 'json_schema'; json_schema: { name: string; schema: Record<string, unknown>; strict?: boolean } };
+  temperature?: number;
+  top_p?: number;
+  max_tokens?: number;
+  max_completion_tokens?: number;
+  presence_penalty?: number;
+  frequency_penalty?: number;
+  seed?: number;
+  stop?: string[];
+  [extra: string]: unknown;
+}
 
 /** The request body for `chat.completions.create`, without `stream`. `settings` are already merged. */
 export function toRequestBody(request: ChatRequest, settings: ModelSettings, options: MappingOptions): RequestBody {
@@ -61,7 +128,7 @@ export function mergeSettings(base: ModelSettings | undefined, override: ModelSe
   return merged;
 }
 
-export function toOpenAIMessage(message: ChatMessage, options: Pick<MappingOptions, 'includeNames'>): ChatCompletionMessageParam {
+export function toOpenAIMessage(message: ChatMessage, options: Pick<MappingOptions, 'includeNames'>): WireMessage {
   // OpenAI wants names matching `^[^\s<|\\/>]+$`; the stricter tool-name alphabet suits every server.
   const name = options.includeNames && message.name ? { name: sanitizeToolName(message.name) } : {};
   switch (message.role) {
@@ -92,7 +159,7 @@ export function toOpenAIMessage(message: ChatMessage, options: Pick<MappingOptio
   }
 }
 
-export function toOpenAITool(definition: ToolDefinition): ChatCompletionTool {
+export function toOpenAITool(definition: ToolDefinition): WireTool {
   return {
     type: 'function',
     function: {
@@ -104,24 +171,24 @@ export function toOpenAITool(definition: ToolDefinition): ChatCompletionTool {
   };
 }
 
-export function toOpenAIToolChoice(choice: ToolChoice): ChatCompletionToolChoiceOption {
+export function toOpenAIToolChoice(choice: ToolChoice): WireToolChoice {
   return typeof choice === 'string' ? choice : { type: 'function', function: { name: choice.name } };
 }
 
-export function fromOpenAIUsage(usage: ChatCompletion['usage'] | null | undefined): Usage {
+export function fromOpenAIUsage(usage: WireUsage | null | undefined): Usage {
   const inputTokens = usage?.prompt_tokens ?? 0;
   const outputTokens = usage?.completion_tokens ?? 0;
   return { inputTokens, outputTokens, totalTokens: usage?.total_tokens ?? inputTokens + outputTokens };
 }
 
 /** The first choice of a completion, or undefined when the server sent none. */
-export function fromCompletion(completion: ChatCompletion): ChatResponse | undefined {
+export function fromCompletion(completion: WireCompletion): ChatResponse | undefined {
   const choice = completion.choices?.[0];
   if (!choice) return undefined;
   const { message } = choice;
   const toolCalls: ToolCall[] = [];
   for (const call of message.tool_calls ?? []) {
-    if (call.type === 'function') toolCalls.push({ id: call.id, name: call.function.name, arguments: call.function.arguments ?? '' });
+    if (call.type === 'function' && call.function) toolCalls.push({ id: call.id, name: call.function.name, arguments: call.function.arguments ?? '' });
   }
   return {
     // A refusal is the model's answer too; surface it rather than an empty string.
@@ -145,7 +212,7 @@ export class StreamAccumulator {
   #model: string | undefined;
 
   /** The events this chunk contributes, in order. */
-  add(chunk: ChatCompletionChunk): ChatStreamEvent[] {
+  add(chunk: WireChunk): ChatStreamEvent[] {
     const events: ChatStreamEvent[] = [];
     if (chunk.model) this.#model = chunk.model;
     if (chunk.usage) this.#usage = fromOpenAIUsage(chunk.usage);

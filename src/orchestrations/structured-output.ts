@@ -1,5 +1,6 @@
-import { z } from 'zod';
+import type { z } from 'zod';
 import type { ChatClient } from '../agents/chat-client.js';
+import { callStructured, StructuredOutputError } from '../agents/structured-call.js';
 import type { OrchestrationOutput } from '../actors/end-executor.js';
 import { OutputValidationError } from './errors.js';
 
@@ -7,32 +8,38 @@ const INSTRUCTIONS = 'You turn the transcript of a multi-agent conversation into
 
 /**
  * Asks `client` for the result of the conversation as JSON matching `schema` (structured
- * output), then validates it with zod.
+ * output), validated with zod through {@link callStructured}. An answer that does not match
+ * fails with {@link OutputValidationError} naming the field. `maxRetries` defaults to 0, which
+ * keeps `outputSchema`'s behaviour (one extraction call) until the orchestration exposes it.
  */
-export async function extractStructuredOutput<T>(schema: z.ZodType<T>, client: ChatClient, output: OrchestrationOutput, signal: AbortSignal): Promise<T> {
-  const jsonSchema = z.toJSONSchema(schema, { target: 'draft-7', io: 'output' }) as Record<string, unknown>;
-  delete jsonSchema.$schema;
+export async function extractStructuredOutput<T>(
+  schema: z.ZodType<T>,
+  client: ChatClient,
+  output: OrchestrationOutput,
+  signal: AbortSignal,
+  maxRetries = 0,
+): Promise<T> {
   const transcript = output.conversation
     .filter((m) => m.role !== 'tool' && m.content.trim() !== '')
     .map((m) => `${m.name ?? m.role}: ${m.content}`)
     .join('\n');
-  const response = await client.complete({
-    messages: [
-      { id: 'output:instructions', role: 'system', content: INSTRUCTIONS },
-      { id: 'output:transcript', role: 'user', content: transcript },
-    ],
-    responseFormat: { name: 'output', schema: jsonSchema, strict: false },
-    signal,
-  });
-  let value: unknown;
   try {
-    value = JSON.parse(response.text);
+    const { value } = await callStructured({
+      client,
+      caller: 'outputSchema',
+      schema,
+      schemaName: 'output',
+      messages: [
+        { id: 'output:instructions', role: 'system', content: INSTRUCTIONS },
+        { id: 'output:transcript', role: 'user', content: transcript },
+      ],
+      maxRetries,
+      signal,
+    });
+    return value;
   } catch (error) {
-    throw new OutputValidationError(`outputSchema: the model did not answer with JSON (${(error as Error).message}).`, { cause: error });
+    // Keep outputSchema's own error type (users catch it); the structured-call error is the cause.
+    if (error instanceof StructuredOutputError) throw new OutputValidationError(error.message, { cause: error });
+    throw error;
   }
-  const parsed = schema.safeParse(value);
-  if (!parsed.success) {
-    throw new OutputValidationError(`outputSchema: the model's answer does not match the schema: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
-  }
-  return parsed.data;
 }

@@ -10,7 +10,7 @@ import type {
 } from '../agents/chat-client.js';
 import type { ChatMessage, ToolCall, Usage } from '../agents/chat-message.js';
 import { ChatClientError } from '../agents/errors.js';
-import { AbortedError, TroupeError, abortedError, throwIfAborted } from '../runtime/errors.js';
+import { AbortedError, InvalidArgumentError, TroupeError, abortedError, throwIfAborted } from '../runtime/errors.js';
 
 /** A tool call the scripted model makes. `arguments` objects are sent as JSON; strings as given (e.g. broken JSON). */
 export interface ScriptedToolCall {
@@ -59,6 +59,16 @@ export interface RecordedRequest {
   aborted: boolean;
 }
 
+export interface ScriptedChatClientOptions {
+  /**
+   * What to keep in {@link ScriptedChatClient.requests}: `true` (default) every request, `false`
+   * none, or a number N for the last N only. Each kept request is a deep copy of the whole
+   * conversation, so a benchmark or soak test driving thousands of calls should pass `false`
+   * (or a small N) to keep memory flat. `callCount` and `assertComplete()` work either way.
+   */
+  record?: boolean | number;
+}
+
 /** A call arrived after every scripted step was used. */
 export class ScriptExhaustedError extends TroupeError {
   constructor(
@@ -85,10 +95,18 @@ export class ScriptIncompleteError extends TroupeError {
  * A {@link ChatClient} that replays scripted answers, for deterministic tests with no network.
  * Agents built on it run the same code path as with a real model (tool loop, handoffs, usage).
  *
- * Default usage, when a step does not give it: `inputTokens` = ceil(characters of all request
- * message contents / 4), `outputTokens` = ceil((characters of the text + of every tool call's
- * name and arguments) / 4), `totalTokens` = their sum. Deterministic, so usage totals can be
- * asserted exactly.
+ * Default usage, when a step does not give it, is a simple deterministic estimate of what a
+ * provider would bill (about 4 characters per token; see {@link estimateInputTokens}):
+ * - `inputTokens` = ceil(input characters / 4) + 4 per message, where the input characters are
+ *   every message's content and name, the name and arguments of every tool call in the
+ *   messages, every tool definition sent (name, description and JSON schema as JSON text), and
+ *   the response format's name and JSON schema;
+ * - `outputTokens` = ceil((characters of the text + of every tool call's name and arguments) / 4);
+ * - `totalTokens` = their sum.
+ * Deterministic, so usage totals can be asserted exactly.
+ *
+ * By default every request is recorded (deep-copied) in `requests`; pass `{ record: false }` or
+ * `{ record: N }` to keep none or only the last N, for long runs.
  *
  * @example
  * const model = new ScriptedChatClient([
@@ -98,27 +116,41 @@ export class ScriptIncompleteError extends TroupeError {
  * // … run an orchestration with an agent using `model` …
  * model.assertComplete();
  * expect(model.requests[1].messages.at(-1)?.role).toBe('tool');
+ *
+ * const soak = new ScriptedChatClient(() => ({ text: 'ok' }), { record: 10 }); // keeps the last 10 requests
  */
 export class ScriptedChatClient implements ChatClient {
   readonly #script: readonly ScriptedStep[] | ScriptedResponder;
   readonly #requests: RecordedRequest[] = [];
+  /** How many requests to keep (Infinity: all). */
+  readonly #keep: number;
+  #calls = 0;
   #overruns = 0;
 
-  constructor(script: readonly ScriptedStep[] | ScriptedResponder) {
+  constructor(script: readonly ScriptedStep[] | ScriptedResponder, options: ScriptedChatClientOptions = {}) {
     if (typeof script !== 'function' && !Array.isArray(script)) {
       throw new TypeError('ScriptedChatClient needs an array of steps or a responder function.');
     }
+    const record = options.record ?? true;
+    if (typeof record !== 'boolean' && !(Number.isInteger(record) && record >= 0)) {
+      throw new InvalidArgumentError(`ScriptedChatClient: the record option must be true, false or a whole number ≥ 0 (got ${String(record)}).`);
+    }
     this.#script = typeof script === 'function' ? script : [...script];
+    this.#keep = record === true ? Number.POSITIVE_INFINITY : record === false ? 0 : record;
   }
 
-  /** Every request received so far, in call order. */
+  /**
+   * The requests received so far, in call order: every one by default, the last N with
+   * `record: N`, none with `record: false`.
+   */
   get requests(): readonly RecordedRequest[] {
+    this.#trim(this.#keep);
     return this.#requests;
   }
 
-  /** How many calls were made (including failed and aborted ones). */
+  /** How many calls were made (including failed and aborted ones), recorded or not. */
   get callCount(): number {
-    return this.#requests.length;
+    return this.#calls;
   }
 
   /** Throws a {@link ScriptIncompleteError} if scripted steps remain unused or a call ran past the end. */
@@ -127,10 +159,10 @@ export class ScriptedChatClient implements ChatClient {
       throw new ScriptIncompleteError(`ScriptedChatClient received ${this.#overruns} call(s) more than its script has steps.`);
     }
     if (typeof this.#script === 'function') return;
-    const remaining = this.#script.length - this.#requests.length;
+    const remaining = this.#script.length - this.#calls;
     if (remaining > 0) {
       throw new ScriptIncompleteError(
-        `ScriptedChatClient has ${remaining} unused step(s): ${this.#requests.length} of ${this.#script.length} were consumed.`,
+        `ScriptedChatClient has ${remaining} unused step(s): ${this.#calls} of ${this.#script.length} were consumed.`,
       );
     }
   }
@@ -168,8 +200,13 @@ export class ScriptedChatClient implements ChatClient {
   }
 
   #record(request: ChatRequest, streamed: boolean): RecordedRequest {
+    const callIndex = this.#calls++;
+    if (this.#keep === 0) {
+      // Not kept: only what the call itself needs (its index and settle times), no copies.
+      return { callIndex, messages: [], tools: [], streamed, startedAt: performance.now(), aborted: false };
+    }
     const record: RecordedRequest = {
-      callIndex: this.#requests.length,
+      callIndex,
       messages: deepCopy(request.messages ?? []),
       tools: deepCopy(request.tools ?? []),
       streamed,
@@ -180,7 +217,13 @@ export class ScriptedChatClient implements ChatClient {
     if (request.responseFormat !== undefined) record.responseFormat = deepCopy(request.responseFormat);
     if (request.modelSettings !== undefined) record.modelSettings = deepCopy(request.modelSettings);
     this.#requests.push(record);
+    // Trim in batches, so keeping the last N costs O(1) per call rather than a shift each time.
+    if (this.#requests.length >= 2 * this.#keep + 64) this.#trim(this.#keep);
     return record;
+  }
+
+  #trim(keep: number): void {
+    if (this.#requests.length > keep) this.#requests.splice(0, this.#requests.length - keep);
   }
 
   #settleFailure(record: RecordedRequest, request: ChatRequest, error: unknown): void {
@@ -230,11 +273,37 @@ export class ScriptedChatClient implements ChatClient {
 }
 
 function usageFor(request: ChatRequest, text: string, toolCalls: ToolCall[], given: Partial<Usage> = {}): Usage {
-  const inputChars = (request.messages ?? []).reduce((sum, m) => sum + m.content.length, 0);
   const outputChars = toolCalls.reduce((sum, c) => sum + c.name.length + c.arguments.length, text.length);
-  const inputTokens = given.inputTokens ?? Math.ceil(inputChars / 4);
+  const inputTokens = given.inputTokens ?? estimateInputTokens(request);
   const outputTokens = given.outputTokens ?? Math.ceil(outputChars / 4);
   return { inputTokens, outputTokens, totalTokens: given.totalTokens ?? inputTokens + outputTokens };
+}
+
+/** Tokens of framing per message (role, separators), roughly what OpenAI's chat format adds. */
+const MESSAGE_OVERHEAD_TOKENS = 4;
+
+/**
+ * The input tokens {@link ScriptedChatClient} reports for a request when its step gives none: a
+ * simple, deterministic estimate of what a provider bills, at about 4 characters per token.
+ * ceil(characters / 4) + 4 per message, counting every message's content and name, the name and
+ * arguments of each tool call in the messages, each tool definition (name, description, JSON
+ * schema as JSON text) and the response format (name, JSON schema). Not a tokenizer: use it to
+ * compare runs and to check usage totals exactly, not to predict a bill.
+ *
+ * @example
+ * const sent = model.requests.reduce((sum, r) => sum + estimateInputTokens(r), 0);
+ * expect(output.usage.total.inputTokens).toBe(sent);
+ */
+export function estimateInputTokens(request: Pick<ChatRequest, 'messages' | 'tools' | 'responseFormat'>): number {
+  const messages = request.messages ?? [];
+  let chars = 0;
+  for (const m of messages) {
+    chars += m.content.length + (m.name?.length ?? 0);
+    for (const call of m.toolCalls ?? []) chars += call.name.length + call.arguments.length;
+  }
+  for (const tool of request.tools ?? []) chars += tool.name.length + tool.description.length + JSON.stringify(tool.parameters ?? {}).length;
+  if (request.responseFormat) chars += request.responseFormat.name.length + JSON.stringify(request.responseFormat.schema ?? {}).length;
+  return Math.ceil(chars / 4) + MESSAGE_OVERHEAD_TOKENS * messages.length;
 }
 
 /** The response as a stream: the text in up to three deltas, each tool call as a head delta plus two argument deltas. */

@@ -230,6 +230,36 @@ describe('OpenAIChatClient against an OpenAI-compatible server', () => {
     expect(unauthorised.message).toContain('Incorrect API key provided: Bearer ***');
   });
 
+  it('does not mask placeholder keys inside model names (apiKey "llama", "none")', async () => {
+    server.enqueue({ error: { status: 404, message: 'model "llama3.1" not found' } }, { error: { status: 404, message: 'model "none-model" not found' } });
+    const llama = await client({ apiKey: 'llama', model: 'llama3.1' }).complete({ messages: [chatMessage('user', 'hi')] }).catch((e) => e);
+    expect(llama.message).toBe('The request to model "llama3.1" at ' + server.baseURL + ' failed: 404 model "llama3.1" not found');
+    const none = await client({ apiKey: 'none', model: 'none-model' }).complete({ messages: [chatMessage('user', 'hi')] }).catch((e) => e);
+    expect(none.message).toContain('model "none-model" at');
+    expect(none.message).toContain('404 model "none-model" not found');
+    expect(none.message).not.toContain('***');
+  });
+
+  it('defaults to a 60 s timeout and 2 retries, both overridable', () => {
+    const defaults = new OpenAIChatClient({ model: 'm', apiKey: API_KEY });
+    expect({ timeout: defaults.timeout, maxRetries: defaults.maxRetries }).toEqual({ timeout: 60_000, maxRetries: 2 });
+    const own = new OpenAIChatClient({ model: 'm', apiKey: API_KEY, timeout: 5_000, maxRetries: 0 });
+    expect({ timeout: own.timeout, maxRetries: own.maxRetries }).toEqual({ timeout: 5_000, maxRetries: 0 });
+    expect(() => new OpenAIChatClient({ model: 'm', apiKey: API_KEY, timeout: 0 })).toThrow(/timeout must be/);
+    expect(() => new OpenAIChatClient({ model: 'm', apiKey: API_KEY, maxRetries: 1.5 })).toThrow(/maxRetries must be/);
+  });
+
+  it('fails a request to a server that never answers within the user-set timeout, retrying as told', async () => {
+    server.respondWith(() => ({ hang: true }));
+    const started = performance.now();
+    const error = await client({ timeout: 150, maxRetries: 1 }).complete({ messages: [chatMessage('user', 'hi')] }).catch((e) => e);
+    const elapsed = performance.now() - started;
+    expect(error).toBeInstanceOf(ChatClientError);
+    expect(error.message).toMatch(/model "fake-model" at .* timed out/);
+    expect(server.requests).toHaveLength(2); // the first attempt and one retry
+    expect(elapsed).toBeLessThan(10_000); // not the SDK's 10 minutes
+  });
+
   it('needs a model and an API key, naming the option and the environment variable', () => {
     vi.stubEnv('OPENAI_API_KEY', '');
     try {

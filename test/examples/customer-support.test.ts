@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { InProcessRuntime, OpenAIChatClient, type OrchestrationOutput } from '../../src/index.js';
-import { ScriptedChatClient } from '../../src/testing/index.js';
+import { estimateInputTokens, ScriptedChatClient } from '../../src/testing/index.js';
 import { CUSTOMER_LINES, OPENING_LINE, scriptedCustomer } from '../../examples/customer-support/customer.js';
 import { chooseSetup, createClients, DEFAULT_MODEL, main } from '../../examples/customer-support/main.js';
 import { runCustomerSupport, type RunOptions } from '../../examples/customer-support/run.js';
@@ -23,7 +23,7 @@ const toolLines = (lines: string[]) => lines.filter((l) => l.includes('[tool]'))
 function inputTokensOf(model: ReturnType<typeof createScriptedModel>): number {
   return Object.values(model)
     .flatMap((c) => c.requests)
-    .reduce((sum, r) => sum + Math.ceil(r.messages.reduce((n, m) => n + m.content.length, 0) / 4), 0);
+    .reduce((sum, r) => sum + estimateInputTokens(r), 0);
 }
 
 describe('customer-support example (scripted model and customer)', () => {

@@ -3,7 +3,8 @@ import { chatMessage, type ChatMessage } from '../../src/agents/chat-message.js'
 import type { ChatStreamEvent } from '../../src/agents/chat-client.js';
 import { ChatClientError } from '../../src/agents/errors.js';
 import { AbortedError } from '../../src/runtime/errors.js';
-import { ScriptedChatClient, ScriptExhaustedError, ScriptIncompleteError } from '../../src/testing/index.js';
+import { InvalidArgumentError } from '../../src/runtime/errors.js';
+import { estimateInputTokens, ScriptedChatClient, ScriptExhaustedError, ScriptIncompleteError } from '../../src/testing/index.js';
 
 const user = (text: string) => [chatMessage('user', text)];
 
@@ -25,8 +26,8 @@ describe('ScriptedChatClient', () => {
       { id: 'mine', name: 'raw', arguments: '{oops' },
     ]);
     expect(first).toMatchObject({ text: '', finishReason: 'tool_calls' });
-    // input: 8 chars → 2 tokens; output: 'lookup' + '{"id":"12"}' + 'raw' + '{oops' = 6+11+3+5 = 25 chars → 7 tokens
-    expect(first.usage).toEqual({ inputTokens: 2, outputTokens: 7, totalTokens: 9 });
+    // input: 8 chars → 2 tokens + 4 for the one message; output: 'lookup' + '{"id":"12"}' + 'raw' + '{oops' = 6+11+3+5 = 25 chars → 7 tokens
+    expect(first.usage).toEqual({ inputTokens: 6, outputTokens: 7, totalTokens: 13 });
     const second = await model.complete({ messages: user('x') });
     expect(second).toMatchObject({ text: 'Done.', toolCalls: [], finishReason: 'stop' });
     expect(model.callCount).toBe(2);
@@ -146,5 +147,51 @@ describe('ScriptedChatClient', () => {
     await model.complete({ messages: user('x') });
     expect(() => model.assertComplete()).toThrow(ScriptIncompleteError);
     expect(() => model.assertComplete()).toThrow('2 unused step(s): 1 of 3 were consumed');
+  });
+
+  it('estimates input tokens from everything a provider bills: text, names, tool calls, tool definitions, response format', async () => {
+    const messages: ChatMessage[] = [
+      chatMessage('user', 'abcd', { name: 'Ada' }), // 4 + 3 = 7 chars
+      chatMessage('assistant', '', { toolCalls: [{ id: 'c1', name: 'lookup', arguments: '{"id":"12"}' }] }), // 6 + 11 = 17
+      chatMessage('tool', 'found', { toolCallId: 'c1' }), // 5
+    ];
+    const tool = { name: 'lookup', description: 'Find an order.', parameters: { type: 'object' } }; // 6 + 14 + 17 = 37
+    const responseFormat = { name: 'out', schema: { type: 'object' } }; // 3 + 17 = 20
+    // 7 + 17 + 5 + 37 + 20 = 86 chars → 22 tokens, + 4 per message × 3 = 34
+    expect(estimateInputTokens({ messages, tools: [tool], responseFormat })).toBe(34);
+    expect(estimateInputTokens({ messages: [] })).toBe(0);
+
+    const model = new ScriptedChatClient([{ text: 'ok' }, { text: 'ok' }]);
+    const plain = await model.complete({ messages });
+    const withTools = await model.complete({ messages, tools: [tool], responseFormat });
+    expect(plain.usage.inputTokens).toBe(Math.ceil(29 / 4) + 12);
+    expect(withTools.usage).toEqual({ inputTokens: 34, outputTokens: 1, totalTokens: 35 });
+    expect(withTools.usage.inputTokens).toBe(estimateInputTokens(model.requests[1]));
+  });
+
+  it('record: false keeps no requests but still counts calls and checks the script', async () => {
+    const model = new ScriptedChatClient([{ text: 'a' }, { text: 'b' }, { text: 'c' }], { record: false });
+    expect((await model.complete({ messages: user('1') })).text).toBe('a');
+    expect((await model.complete({ messages: user('2') })).text).toBe('b');
+    expect(model.requests).toEqual([]);
+    expect(model.callCount).toBe(2);
+    expect(() => model.assertComplete()).toThrow(/1 unused step\(s\): 2 of 3/);
+    await collect(model.stream({ messages: user('3') }));
+    model.assertComplete();
+    await expect(model.complete({ messages: user('4') })).rejects.toBeInstanceOf(ScriptExhaustedError);
+    expect(() => model.assertComplete()).toThrow(ScriptIncompleteError);
+  });
+
+  it('record: N keeps only the last N requests, with their call indexes, over a long run', async () => {
+    const model = new ScriptedChatClient((request, callIndex) => ({ text: `#${callIndex}` }), { record: 3 });
+    for (let i = 0; i < 500; i++) await model.complete({ messages: user(`m${i}`) });
+    expect(model.callCount).toBe(500);
+    expect(model.requests.map((r) => r.callIndex)).toEqual([497, 498, 499]);
+    expect(model.requests.map((r) => r.messages[0].content)).toEqual(['m497', 'm498', 'm499']);
+    expect((await model.complete({ messages: user('last') })).text).toBe('#500');
+    expect(model.requests.map((r) => r.callIndex)).toEqual([498, 499, 500]);
+    model.assertComplete();
+    expect(() => new ScriptedChatClient([], { record: -1 })).toThrow(InvalidArgumentError);
+    expect(() => new ScriptedChatClient([], { record: 1.5 })).toThrow(/record option/);
   });
 });
