@@ -1,10 +1,11 @@
 /**
- * Binds a {@link ChatCompletionAgent} to the pure agent machine: the model call, the tool runner
- * and the `report` action are provided here, so the machine itself stays steppable.
+ * Binds a {@link ChatCompletionAgent} to the pure agent machine: the model call (its response
+ * validated) and the tool runner are provided here, so the machine itself stays steppable.
  */
 import { assign, fromPromise } from 'xstate';
 import type { ChatCompletionAgent } from '../agents/chat-completion-agent.js';
 import type { ChatResponse, ChatStreamEvent } from '../agents/chat-client.js';
+import { validateChatResponse } from '../agents/chat-response.js';
 import { executeToolCall, parseToolArguments, type Tool } from '../agents/tool.js';
 import type { ToolCall } from '../agents/chat-message.js';
 import { agentMachine, hearHistory, hearResponse, type ModelCallInput, type RunToolsInput, type RunToolsOutput } from './agent-machine.js';
@@ -39,9 +40,11 @@ export function createAgentActor(agent: ChatCompletionAgent, hooks: AgentActorHo
   const tools: readonly Tool[] = agent.tools;
   return agentMachine.provide({
     actors: {
-      callModel: fromPromise<ChatResponse, ModelCallInput>(({ input, signal }) => {
+      callModel: fromPromise<ChatResponse, ModelCallInput>(async ({ input, signal }) => {
         const request = { messages: input.messages, tools: input.tools.length > 0 ? input.tools : undefined, modelSettings: agent.modelSettings, signal };
-        return hooks.stream ? streamCompletion(agent, request, (event) => onDelta(event, input.invocationId)) : agent.client.complete(request);
+        const response = hooks.stream ? await streamCompletion(agent, request, (event) => onDelta(event, input.invocationId)) : await agent.client.complete(request);
+        // A custom ChatClient's answer is checked here, so a bad one fails the turn naming the agent.
+        return validateChatResponse(response, agent.name);
       }),
       runTools: fromPromise<RunToolsOutput, RunToolsInput>(({ input, signal }) => runTools(tools, input, signal)),
     },

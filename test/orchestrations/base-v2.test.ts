@@ -277,7 +277,7 @@ describe('base v2: continueFrom keeps every turn what it was (tau-bench findings
       const triageLater = triage.requests.at(-1)!.messages; // resumeWith 'start': Triage answers the new message
       expect(triageLater.some((m) => m.toolCalls?.some((c) => c.name === 'transfer_to_human_agents'))).toBe(true);
       expect(triageLater.some((m) => m.role === 'tool' && m.content === 'escalated')).toBe(true);
-      if (filter) expect(froms).toEqual(['Refund']);
+      if (filter) expect([...new Set(froms)].sort()).toEqual(['Refund', 'Triage']); // live turns and the earlier transcript alike
       else expect(triageLater.some((m) => m.toolCalls?.some((c) => c.name === 'transfer_to_Refund'))).toBe(true); // its own handoff call is its own turn
     }
   });
