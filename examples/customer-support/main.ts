@@ -5,9 +5,13 @@
  *   you are the customer — type your messages, an empty line ends the conversation;
  * - otherwise (or with --scripted): the built-in scripted model and a scripted customer play a
  *   whole conversation offline.
+ * With --inspect (or --inspect=PORT), the run can be watched in the Stately inspector: it prints
+ * the page to open and, after the conversation, waits for Enter so you can still open it.
  */
+import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
 import { OpenAIChatClient } from '../../src/index.js';
+import { inspect, type Inspector } from '../../src/inspect/index.js';
 import { scriptedCustomer, terminalCustomer, type Customer } from './customer.js';
 import type { Print } from './printer.js';
 import { runCustomerSupport } from './run.js';
@@ -58,9 +62,30 @@ export interface MainOptions {
   participants?: ReturnType<typeof createParticipants>;
 }
 
+/** `--inspect` → port 0 (any free port), `--inspect=4100` → 4100; `undefined` without the flag. */
+export function inspectPort(argv: readonly string[]): number | undefined {
+  const flag = argv.find((arg) => arg === '--inspect' || arg.startsWith('--inspect='));
+  if (!flag) return undefined;
+  const port = Number(flag.slice('--inspect='.length) || 0);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--inspect: not a port: ${flag}`);
+  return port;
+}
+
+/** Resolves on Enter, or at once when stdin is closed or not a terminal (nobody to press it). */
+function enterPressed(): Promise<void> {
+  if (!process.stdin.isTTY) return Promise.resolve();
+  const lines = createInterface({ input: process.stdin });
+  return new Promise((resolve) => {
+    lines.once('line', () => lines.close());
+    lines.once('close', resolve);
+  });
+}
+
 /** Runs the example; resolves with the process exit code. */
 export async function main({ env = process.env, argv = process.argv.slice(2), print = console.log, participants }: MainOptions = {}): Promise<number> {
   const setup = chooseSetup(env, argv);
+  const port = inspectPort(argv);
+  const inspector: Inspector | undefined = port === undefined ? undefined : await inspect({ port, print });
   const { clients, customer, description } = participants ?? createParticipants(setup, env);
   const controller = new AbortController();
   const onSigint = () => controller.abort();
@@ -70,7 +95,8 @@ export async function main({ env = process.env, argv = process.argv.slice(2), pr
   print(`Model: ${description}`);
   print('');
   try {
-    const output = await runCustomerSupport({ clients, customer, print, signal: controller.signal });
+    const runtimeOptions = inspector ? { inspect: inspector.inspect } : undefined;
+    const output = await runCustomerSupport({ clients, customer, print, signal: controller.signal, ...(runtimeOptions ? { runtimeOptions } : {}) });
     if (!output) print('Nothing to ask; bye.');
     return 0;
   } catch (error) {
@@ -79,6 +105,12 @@ export async function main({ env = process.env, argv = process.argv.slice(2), pr
   } finally {
     process.off('SIGINT', onSigint);
     customer.close();
+    if (inspector) {
+      // The inspector replays the whole run to a tab opened now; the process would exit at once.
+      if (process.stdin.isTTY) print(`\nThe inspector keeps the whole run: open ${inspector.url} — press Enter to exit.`);
+      await enterPressed();
+      await inspector.close();
+    }
   }
 }
 
