@@ -37,7 +37,7 @@ export async function runCustomerSupport(options: RunOptions): Promise<Orchestra
     for await (const event of result.events) {
       printEvent(event);
       if (event.type === 'human_input_requested') {
-        const reply = await customer.reply({ requestId: event.requestId, agent: event.agent, ...(event.message ? { message: event.message } : {}) });
+        const reply = await customer.reply({ requestId: event.requestId, invocationId: event.invocationId, kind: event.kind, agent: event.agent, ...(event.message ? { message: event.message } : {}) });
         const text = typeof reply === 'string' ? reply : reply?.content ?? '';
         if (customer.echo) print(text.trim() ? `Customer: ${text}` : 'Customer: (says nothing more)');
         // '' or null ends the conversation (reason `user_ended`).
