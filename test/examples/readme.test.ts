@@ -1,7 +1,7 @@
 /**
  * The README must not lie: every ```ts block in it is marked `<!-- readme-test: run -->` or
  * `<!-- readme-test: typecheck -->`; all of them are type-checked against the real API, and the
- * `run` ones are executed (imports of 'troupe' and 'troupe/testing' point at src/; vitest-style
+ * `run` ones are executed (imports of 'troupe', 'troupe/testing' and 'troupe/inspect' point at src/; vitest-style
  * samples run through a shim; the quick start talks to a local fake OpenAI-compatible server).
  */
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -48,6 +48,7 @@ function rewrite(sample: Sample): string {
   return sample.code
     .replace(/from 'troupe'/g, `from '${importPath('src/index.js', sample.file)}'`)
     .replace(/from 'troupe\/testing'/g, `from '${importPath('src/testing/index.js', sample.file)}'`)
+    .replace(/from 'troupe\/inspect'/g, `from '${importPath('src/inspect/index.js', sample.file)}'`)
     .replace(/from 'vitest'/g, `from '${importPath('test/examples/readme-vitest-shim.js', sample.file)}'`);
 }
 
@@ -135,7 +136,9 @@ describe('README.md', () => {
           ]);
           expect(server.requests.map((r) => r.body.model)).toEqual(['gpt-4o-mini', 'gpt-4o-mini', 'gpt-4o-mini']);
         }
-        if (sample.code.includes('SequentialOrchestration')) expect(printed).toEqual(['Kettles boil fast.', 'Fast kettles.']);
+        // A `console.log(…); // "text"` line promises what it prints.
+        const promised = [...sample.code.matchAll(/console\.log\(.*\/\/ "(.*)"\s*$/gm)].map((m) => m[1]);
+        if (promised.length > 0) expect(printed).toEqual(promised);
       });
     }
   });
