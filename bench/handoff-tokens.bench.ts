@@ -11,6 +11,7 @@
 import { scriptedCustomer } from '../examples/customer-support/customer.js';
 import { runCustomerSupport, type RunOptions } from '../examples/customer-support/run.js';
 import { createScriptedModel, modelCalls } from '../examples/customer-support/scripted-model.js';
+import { estimateInputTokens } from '../src/testing/index.js';
 
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 200);
 
@@ -44,7 +45,7 @@ async function conversation(setting: Setting) {
   const tools = lines.filter((l) => l.includes('[tool]')).map((l) => l.trim().slice(0, l.trim().indexOf('(')));
   check(tools.join() === '[tool] check_order_status,[tool] process_refund', `${setting.name}: tool calls ${tools.join()}`);
   const sent = Object.values(model).flatMap((c) => c.requests)
-    .reduce((sum, r) => sum + Math.ceil(r.messages.reduce((n, m) => n + m.content.length, 0) / 4), 0);
+    .reduce((sum, r) => sum + estimateInputTokens(r), 0);
   check(sent === output!.usage.total.inputTokens, `${setting.name}: reported input tokens ${output!.usage.total.inputTokens} ≠ sent ${sent}`);
   const messagesSent = Object.values(model).flatMap((c) => c.requests).reduce((sum, r) => sum + r.messages.length, 0);
   return { calls: modelCalls(model), input: output!.usage.total.inputTokens, output: output!.usage.total.outputTokens, messagesSent, handoffs };
