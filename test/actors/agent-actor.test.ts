@@ -1,6 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { initialTransition, transition } from 'xstate';
 import { SequentialOrchestration, TurnLimitError, tool, type InProcessRuntime } from '../../src/index.js';
+import { createAgentActor } from '../../src/actors/agent-actor.js';
+import type { AgentResponse } from '../../src/actors/protocol.js';
+import type { ResponseFilter } from '../../src/actors/tool-call-filter.js';
+import type { ChatMessage } from '../../src/agents/chat-message.js';
+import { invokedOf, messageEvent } from '../../src/testing/step.js';
 import { agent, collect, scripted, startedRuntime } from '../orchestrations/helpers.js';
 
 let runtime: InProcessRuntime;
@@ -64,6 +70,9 @@ describe('agent actor on the runtime, with real tools', () => {
     for await (const event of result.events) {
       if (event.type === 'approval_requested') {
         requestId = event.requestId;
+        // Unique across runs and agents: the invocation, the agent and the call.
+        expect(requestId).toBe(`${result.invocationId}:approval:Refunds:big`);
+        expect(event.invocationId).toBe(result.invocationId);
         expect(event.toolCall.id).toBe('big');
         expect(refunds).toBe(1); // the small one ran, the big one waits
         break;
@@ -117,5 +126,56 @@ describe('approvals of several agents in one invocation', () => {
     }
     expect(new Set(ids).size).toBe(2);
     expect((await result.get()).messages.map((m) => m.content)).toEqual(['A done', 'B done']);
+  });
+});
+
+describe('createAgentActor with a custom tool-call filter (stepped)', () => {
+  const usage = { inputTokens: 0, outputTokens: 0, totalTokens: 0 };
+  function withFilter() {
+    const seen: Array<{ from: string; to: string; mode: string; controls: string[]; ids: string[] }> = [];
+    const filter: ResponseFilter = (messages, info) => {
+      seen.push({ from: info.from, to: info.to, mode: info.mode, controls: info.controlToolCallIds, ids: messages.map((m) => m.id) });
+      // Keep only what was said in words.
+      return messages.filter((m) => m.role === 'assistant' && m.content !== '').map(({ toolCalls: _calls, ...m }) => m);
+    };
+    const logic = createAgentActor(agent('Refund', scripted([])), { filter });
+    return { logic, seen };
+  }
+
+  it('receives the real author (`from`) of each earlier turn in history, never for the agent\'s own turns', () => {
+    const { logic, seen } = withFilter();
+    const history: ChatMessage[] = [
+      { id: 'u', role: 'user', content: 'refund please' },
+      { id: 't1', role: 'assistant', name: 'Triage', content: 'Passing you on.', toolCalls: [{ id: 'h', name: 'transfer_to_Refund', arguments: '{}', control: 'handoff' }] },
+      { id: 't1r', role: 'tool', content: 'Transferred to Refund.', toolCallId: 'h' },
+      { id: 'r1', role: 'assistant', name: 'Refund', content: '', toolCalls: [{ id: 'k', name: 'lookup', arguments: '{}' }] },
+      { id: 'r1t', role: 'tool', content: 'found', toolCallId: 'k' },
+      { id: 'o1', role: 'assistant', name: 'Orders', content: 'Shipped.' },
+    ];
+    let [s] = initialTransition(logic, { agent: 'Refund', topic: null, toolCallFilter: 'all' });
+    [s] = transition(logic, s, messageEvent({ type: 'history', messages: history }));
+    expect(seen).toEqual([
+      { from: 'Triage', to: 'Refund', mode: 'all', controls: ['h'], ids: ['t1', 't1r'] },
+      { from: 'Orders', to: 'Refund', mode: 'all', controls: [], ids: ['o1'] },
+    ]);
+    expect(s.context.history.map((m) => m.id)).toEqual(['u', 't1', 'r1', 'r1t', 'o1']);
+    const [, actions] = transition(logic, s, messageEvent({ type: 'turn_request' }));
+    expect((invokedOf(actions)[0].input as { messages: ChatMessage[] }).messages.map((m) => m.id)).toEqual(['u', 't1', 'r1', 'r1t', 'o1']);
+  });
+
+  it('receives the responding agent as `from` for a live agent_response', () => {
+    const { logic, seen } = withFilter();
+    const response: AgentResponse = {
+      type: 'agent_response', agent: 'Orders', text: 'Shipped.', usage, outcome: { kind: 'reply' },
+      messages: [
+        { id: 'o0', role: 'assistant', name: 'Orders', content: '', toolCalls: [{ id: 'k', name: 'track', arguments: '{}' }] },
+        { id: 'o0t', role: 'tool', content: 'in transit', toolCallId: 'k' },
+        { id: 'o1', role: 'assistant', name: 'Orders', content: 'Shipped.' },
+      ],
+    };
+    let [s] = initialTransition(logic, { agent: 'Refund', topic: null });
+    [s] = transition(logic, s, messageEvent(response));
+    expect(seen).toEqual([{ from: 'Orders', to: 'Refund', mode: 'handoffOnly', controls: [], ids: ['o0', 'o0t', 'o1'] }]);
+    expect(s.context.cache.map((m) => m.id)).toEqual(['o1']);
   });
 });

@@ -75,7 +75,7 @@ describe('agent machine (stepped, no runtime)', () => {
     expect(publish.message.controlToolCallIds).toBeUndefined();
     expect(reportsOf(actions).map((r) => r.type)).toEqual(['agent_response']);
     // Reports are messages to the run's boundary actor.
-    const raw = actions.filter((a) => a.type === 'xstate.emit').map((a) => (a.params as { event: RuntimeCommand }).event);
+    const raw = (actions as ReadonlyArray<{ type: string; params?: unknown }>).filter((a) => a.type === 'xstate.emit').map((a) => (a.params as { event: RuntimeCommand }).event);
     expect(raw.find((c) => c.type === 'runtime.send')).toMatchObject({ recipient: ids.boundary, message: { type: 'invocation_event', event: { type: 'agent_response', agent: 'Refund' } } });
     expect(idle.context.history.at(-1)).toMatchObject({ role: 'assistant', name: 'Refund', content: 'Done: refunded.' });
   });

@@ -49,7 +49,7 @@ describe('start executor', () => {
 describe('end executor', () => {
   it('keeps the transcript (history included) and usage, finalizes the completion, then settles via its boundary', () => {
     let [s] = initialTransition(endExecutorMachine, { boundary });
-    [s] = transition(endExecutorMachine, s, messageEvent({ type: 'history', messages: [{ id: 'h', role: 'user', content: 'earlier' }] }));
+    [s] = transition(endExecutorMachine, s, messageEvent({ type: 'history', messages: [{ id: 'h', role: 'user' as const, content: 'earlier' }] }));
     [s] = transition(endExecutorMachine, s, messageEvent({ type: 'conversation', messages: task }));
     [s] = transition(endExecutorMachine, s, messageEvent(said('A', 'one', 1)));
     [s] = transition(endExecutorMachine, s, messageEvent(said('B', 'two', 2)));
@@ -72,7 +72,7 @@ describe('end executor', () => {
     expect(boundaryOf(actions)).toEqual([{ type: 'invocation_settled', output: { value: 42 } }]);
     expect(reportsOf(actions)).toEqual([]);
     // The settlement is a message to the run's boundary actor.
-    const sent = actions.filter((a) => a.type === 'xstate.emit').map((a) => (a.params as { event: unknown }).event);
+    const sent = (actions as ReadonlyArray<{ type: string; params?: unknown }>).filter((a) => a.type === 'xstate.emit').map((a) => (a.params as { event: unknown }).event);
     expect(sent).toEqual([{ type: 'runtime.send', recipient: boundary, message: { type: 'invocation_settled', output: { value: 42 } } }]);
     // Settled: late broadcasts change nothing and settle nothing again.
     const [late, lateActions] = transition(endExecutorMachine, s, messageEvent(said('B', 'late')));
@@ -128,7 +128,7 @@ describe('sequencer', () => {
 
   it('with a termination condition: checks it after each reply (busy), on the transcript heard so far', () => {
     let [s] = initialTransition(sequencerMachine, { members, end, checkTermination: true });
-    [s] = transition(sequencerMachine, s, messageEvent({ type: 'history', messages: [{ id: 'h', role: 'user', content: 'earlier' }] }));
+    [s] = transition(sequencerMachine, s, messageEvent({ type: 'history', messages: [{ id: 'h', role: 'user' as const, content: 'earlier' }] }));
     [s] = transition(sequencerMachine, s, messageEvent({ type: 'conversation', messages: task }));
     [s] = transition(sequencerMachine, s, messageEvent({ type: 'kickoff' }));
     let actions;

@@ -1,110 +1,186 @@
 import { describe, expect, it } from 'vitest';
 import { initialTransition, transition, type SnapshotFrom } from 'xstate';
-import { handoffCoordinatorMachine, type HandoffCoordinatorInput } from '../../src/actors/handoff-coordinator.js';
-import { humanGatewayMachine } from '../../src/actors/human-gateway.js';
-import type { AgentResponse } from '../../src/actors/protocol.js';
-import { commandsOf, doneEvent, invokedOf, messageEvent, reportsOf } from '../../src/testing/step.js';
+import { handoffCoordinatorMachine, type HandoffCoordinatorInput, type ResumeWith } from '../../src/actors/handoff-coordinator.js';
+import type { AgentResponse, Kickoff } from '../../src/actors/protocol.js';
+import { commandsOf, doneEvent, errorEvent, invokedOf, messageEvent, reportsOf } from '../../src/testing/step.js';
 
 type Snap = SnapshotFrom<typeof handoffCoordinatorMachine>;
 const usage = { inputTokens: 0, outputTokens: 0, totalTokens: 0 };
-const ids = { Triage: { type: 'r.Triage', key: 'main' }, Refund: { type: 'r.Refund', key: 'main' } };
+const ids = { Triage: { type: 'r.Triage', key: 'inv1' }, Refund: { type: 'r.Refund', key: 'inv1' } };
 const input: HandoffCoordinatorInput = {
-  members: ids, startAgent: 'Triage', resumeWith: 'asker', gateway: { type: 'r.gateway', key: 'main' }, end: { type: 'r.end', key: 'main' },
+  invocationId: 'inv1',
+  self: { type: 'r.manager', key: 'inv1' },
+  boundary: { type: 'r.boundary', key: 'inv1' },
+  members: ids, startAgent: 'Triage', resumeWith: 'asker', gateway: { type: 'r.gateway', key: 'inv1' }, end: { type: 'r.end', key: 'inv1' },
   maxHandoffs: 1, autonomous: {}, continuationPrompt: 'go on', checkTermination: false,
 };
-function said(agent: string, text: string, extra: Partial<AgentResponse> = {}): AgentResponse {
-  return { type: 'agent_response', agent, text, usage, messages: [{ id: `${agent}-${text}`, role: 'assistant', name: agent, content: text }], ...extra };
+function said(agent: string, text: string, outcome: AgentResponse['outcome'] = { kind: 'reply' }): AgentResponse {
+  return { type: 'agent_response', agent, text, usage, outcome, messages: [{ id: `${agent}-${text}`, role: 'assistant', name: agent, content: text }] };
 }
+const handoff = (target: string, toolCallId = 'h', reason?: string): AgentResponse['outcome'] => ({ kind: 'handoff', target, toolCallId, ...(reason ? { reason } : {}) });
 const step = (s: Snap, e: unknown) => transition(handoffCoordinatorMachine, s, e as never);
+const turnRequest = (recipient: { type: string; key: string }, instruction?: string) => ({
+  type: 'runtime.send', recipient, message: instruction === undefined ? { type: 'turn_request' } : { type: 'turn_request', instruction },
+});
+
+/** A coordinator after kickoff (the start agent was asked to speak). */
+function kickedOff(extra: Partial<HandoffCoordinatorInput> = {}, kickoff: Kickoff = { type: 'kickoff' }) {
+  const [s0] = initialTransition(handoffCoordinatorMachine, { ...input, ...extra });
+  return step(s0, messageEvent(kickoff));
+}
 
 describe('handoff coordinator (stepped)', () => {
+  it('waits for kickoff, then asks the start agent to speak', () => {
+    let [s] = initialTransition(handoffCoordinatorMachine, input);
+    expect(s.value).toBe('waitingForKickoff');
+    // A reply before kickoff is not a turn.
+    let actions;
+    [s, actions] = step(s, messageEvent(said('Refund', 'too soon')));
+    expect(s.value).toBe('waitingForKickoff');
+    expect(commandsOf(actions)).toEqual([]);
+    [s, actions] = step(s, messageEvent({ type: 'kickoff' }));
+    expect(s.value).toBe('routing');
+    expect(s.context.lastAgent).toBe('Triage');
+    expect(commandsOf(actions)).toEqual([turnRequest(ids.Triage)]);
+  });
+
+  describe('kickoff continuing a conversation (lastAgent)', () => {
+    const firstSpeaker = (resumeWith: ResumeWith, lastAgent: string) => {
+      const [s, actions] = kickedOff({ resumeWith }, { type: 'kickoff', lastAgent });
+      expect(commandsOf(actions)).toHaveLength(1);
+      return { lastAgent: s.context.lastAgent, command: commandsOf(actions)[0] };
+    };
+
+    it("resumeWith 'asker' (and its alias 'previous'): the agent who spoke last answers", () => {
+      expect(firstSpeaker('asker', 'Refund')).toEqual({ lastAgent: 'Refund', command: turnRequest(ids.Refund) });
+      expect(firstSpeaker('previous', 'Refund')).toEqual({ lastAgent: 'Refund', command: turnRequest(ids.Refund) });
+    });
+
+    it("resumeWith 'start': the start agent answers, whoever spoke last", () => {
+      expect(firstSpeaker('start', 'Refund')).toEqual({ lastAgent: 'Triage', command: turnRequest(ids.Triage) });
+    });
+
+    it('a lastAgent that is not a member falls back to the start agent', () => {
+      expect(firstSpeaker('asker', 'Ghost')).toEqual({ lastAgent: 'Triage', command: turnRequest(ids.Triage) });
+      expect(firstSpeaker('previous', 'Ghost')).toEqual({ lastAgent: 'Triage', command: turnRequest(ids.Triage) });
+    });
+
+    it('a lastAgent named like an Object.prototype property is not a member either (falls back to the start agent)', () => {
+      // `continueFrom` output may come from a client or a stored JSON; membership must be an own key,
+      // else the turn request goes to `members.toString` (a function) instead of an actor id.
+      for (const name of ['toString', 'constructor', 'hasOwnProperty']) {
+        expect(firstSpeaker('asker', name)).toEqual({ lastAgent: 'Triage', command: turnRequest(ids.Triage) });
+      }
+    });
+  });
+
   it('routes a handoff to its target and reports it', () => {
-    const [s0] = initialTransition(handoffCoordinatorMachine, input);
-    const [s1, actions] = step(s0, messageEvent(said('Triage', '', { handoff: { target: 'Refund', reason: 'money', toolCallId: 'h' } })));
+    const [s0] = kickedOff();
+    const [s1, actions] = step(s0, messageEvent(said('Triage', '', handoff('Refund', 'h', 'money'))));
     expect(s1.value).toBe('routing');
     expect(s1.context.lastAgent).toBe('Refund');
     expect(reportsOf(actions)).toEqual([{ type: 'handoff', from: 'Triage', to: 'Refund', reason: 'money' }]);
-    expect(commandsOf(actions)).toEqual([{ type: 'runtime.send', message: { type: 'turn_request' }, recipient: ids.Refund }]);
+    expect(commandsOf(actions)).toEqual([turnRequest(ids.Refund)]);
     // The second handoff is over maxHandoffs = 1: the run ends with that reason.
-    const [s2, end] = step(s1, messageEvent(said('Refund', '', { handoff: { target: 'Triage', toolCallId: 'h2' } })));
+    const [s2, end] = step(s1, messageEvent(said('Refund', '', handoff('Triage', 'h2'))));
     expect(s2.value).toBe('done');
-    expect(commandsOf(end)[0]).toMatchObject({ type: 'runtime.send', recipient: input.end, message: { type: 'completion', reason: 'max_handoffs', lastAgent: 'Refund' } });
+    expect(commandsOf(end)).toEqual([{ type: 'runtime.send', recipient: input.end, message: expect.objectContaining({ type: 'completion', reason: 'max_handoffs', lastAgent: 'Refund' }) }]);
+    expect(reportsOf(end)).toEqual([]);
   });
 
-  it('asks the user through the gateway after a plain reply, and routes the reply by resumeWith', () => {
-    let [s] = initialTransition(handoffCoordinatorMachine, { ...input, resumeWith: 'start' });
-    [s] = step(s, messageEvent(said('Triage', '', { handoff: { target: 'Refund', toolCallId: 'h' } })));
+  it('asks the user through the gateway after a plain reply (kind input, replyTo itself, ids per invocation), and routes the reply by resumeWith', () => {
+    let [s] = kickedOff({ resumeWith: 'start', maxHandoffs: 5 });
+    [s] = step(s, messageEvent(said('Triage', '', handoff('Refund'))));
     let actions;
     [s, actions] = step(s, messageEvent(said('Refund', 'Which order?')));
-    expect(commandsOf(actions)).toEqual([{ type: 'runtime.send', recipient: input.gateway, message: expect.objectContaining({ type: 'human_input_request', requestId: 'human_1', agent: 'Refund' }) }]);
-    [s, actions] = step(s, messageEvent({ type: 'user_reply', requestId: 'human_1', message: { id: 'u', role: 'user', content: '42' } }));
-    expect(commandsOf(actions)).toEqual([{ type: 'runtime.send', message: { type: 'turn_request' }, recipient: ids.Triage }]);
-    [, actions] = step(s, messageEvent({ type: 'user_reply', requestId: 'human_2', message: null }));
-    expect(commandsOf(actions)[0]).toMatchObject({ message: { type: 'completion', reason: 'user_ended' } });
+    expect(s.value).toBe('routing');
+    expect(commandsOf(actions)).toEqual([{
+      type: 'runtime.send', recipient: input.gateway,
+      message: { type: 'human_input_request', requestId: 'inv1:human:1', kind: 'input', agent: 'Refund', message: expect.objectContaining({ content: 'Which order?' }), replyTo: input.self },
+    }]);
+    [s, actions] = step(s, messageEvent({ type: 'user_reply', requestId: 'inv1:human:1', message: { id: 'u', role: 'user', content: '42' } }));
+    expect(commandsOf(actions)).toEqual([turnRequest(ids.Triage)]);
+    [s, actions] = step(s, messageEvent(said('Triage', 'Anything else?')));
+    expect(commandsOf(actions)[0]).toMatchObject({ message: { type: 'human_input_request', requestId: 'inv1:human:2', kind: 'input', agent: 'Triage' } });
+    [s, actions] = step(s, messageEvent({ type: 'user_reply', requestId: 'inv1:human:2', message: null }));
+    expect(s.value).toBe('done');
+    expect(commandsOf(actions)).toEqual([{ type: 'runtime.send', recipient: input.end, message: expect.objectContaining({ type: 'completion', reason: 'user_ended', lastAgent: 'Triage' }) }]);
+  });
+
+  it("resumeWith 'asker': the user's reply goes back to the agent that asked", () => {
+    let [s] = kickedOff({ maxHandoffs: 5 });
+    [s] = step(s, messageEvent(said('Triage', '', handoff('Refund'))));
+    [s] = step(s, messageEvent(said('Refund', 'Which order?')));
+    const [, actions] = step(s, messageEvent({ type: 'user_reply', requestId: 'inv1:human:1', message: { id: 'u', role: 'user', content: '42' } }));
+    expect(commandsOf(actions)).toEqual([turnRequest(ids.Refund)]);
+  });
+
+  it('request ids differ between invocations of one orchestration', () => {
+    const ask = (invocationId: string) => {
+      const [s] = kickedOff({ invocationId });
+      const [, actions] = step(s, messageEvent(said('Triage', 'Hello?')));
+      return (commandsOf(actions)[0] as unknown as { message: { requestId: string } }).message.requestId;
+    };
+    expect([ask('inv1'), ask('inv2')]).toEqual(['inv1:human:1', 'inv2:human:1']);
   });
 
   it('continues autonomously up to the limit, with the continuation prompt', () => {
-    let [s] = initialTransition(handoffCoordinatorMachine, { ...input, autonomous: { Triage: 1 } });
+    let [s] = kickedOff({ autonomous: { Triage: 1 } });
     let actions;
     [s, actions] = step(s, messageEvent(said('Triage', 'step 1')));
-    expect(commandsOf(actions)).toEqual([{ type: 'runtime.send', message: { type: 'turn_request', instruction: 'go on' }, recipient: ids.Triage }]);
+    expect(commandsOf(actions)).toEqual([turnRequest(ids.Triage, 'go on')]);
     [s, actions] = step(s, messageEvent(said('Triage', 'step 2')));
-    expect(commandsOf(actions)[0]).toMatchObject({ message: { type: 'human_input_request', agent: 'Triage' } });
+    expect(commandsOf(actions)[0]).toMatchObject({ message: { type: 'human_input_request', agent: 'Triage', kind: 'input' } });
+  });
+
+  it('complete_task ends the run with reason completed and the final reply', () => {
+    const [s] = kickedOff();
+    const [done, actions] = step(s, messageEvent(said('Triage', 'All done.', { kind: 'complete', summary: 'Refund issued.', toolCallId: 'k' })));
+    expect(done.value).toBe('done');
+    expect(commandsOf(actions)).toEqual([{ type: 'runtime.send', recipient: input.end, message: { type: 'completion', reason: 'completed', lastAgent: 'Triage', messages: [expect.objectContaining({ content: 'All done.' })] } }]);
+  });
+
+  it('complete_task without words ends with the summary as the answer', () => {
+    const [s] = kickedOff();
+    const [, actions] = step(s, messageEvent(said('Triage', '', { kind: 'complete', summary: 'Refund issued.', toolCallId: 'k' })));
+    expect(commandsOf(actions)[0]).toMatchObject({ message: { type: 'completion', reason: 'completed', messages: [{ role: 'assistant', name: 'Triage', content: 'Refund issued.' }] } });
   });
 
   it('checks the termination condition (an invoked actor) before asking the user', () => {
-    let [s] = initialTransition(handoffCoordinatorMachine, { ...input, checkTermination: true });
+    let [s] = kickedOff({ checkTermination: true });
+    [s] = step(s, messageEvent({ type: 'history', messages: [{ id: 'h', role: 'user', content: 'earlier' }] }));
     let actions;
     [s, actions] = step(s, messageEvent(said('Triage', 'bye')));
     expect(s.value).toBe('checkingTerminationAfterReply');
     expect(s.hasTag('busy')).toBe(true);
-    expect(invokedOf(actions)[0]).toMatchObject({ id: 'checkTermination', input: { conversation: [expect.objectContaining({ content: 'bye' })] } });
+    expect(invokedOf(actions)[0]).toMatchObject({ id: 'checkTermination', input: { conversation: [expect.objectContaining({ id: 'h' }), expect.objectContaining({ content: 'bye' })] } });
     [s, actions] = step(s, doneEvent('checkTermination', true));
     expect(s.value).toBe('done');
-    expect(commandsOf(actions)[0]).toMatchObject({ message: { type: 'completion', reason: 'terminated', messages: [expect.objectContaining({ content: 'bye' })] } });
+    expect(commandsOf(actions)).toEqual([{ type: 'runtime.send', recipient: input.end, message: expect.objectContaining({ type: 'completion', reason: 'terminated', messages: [expect.objectContaining({ content: 'bye' })] }) }]);
+  });
+
+  it('a termination condition that says go on: the user is asked; on the user reply it is checked again, then the turn is routed', () => {
+    let [s] = kickedOff({ checkTermination: true });
+    [s] = step(s, messageEvent(said('Triage', 'Which order?')));
+    let actions;
+    [s, actions] = step(s, doneEvent('checkTermination', false));
+    expect(s.value).toBe('routing');
+    expect(commandsOf(actions)[0]).toMatchObject({ message: { type: 'human_input_request', requestId: 'inv1:human:1' } });
+    [s] = step(s, messageEvent({ type: 'conversation', messages: [{ id: 'inv1:human:1:reply', role: 'user', content: '42' }] }));
+    [s, actions] = step(s, messageEvent({ type: 'user_reply', requestId: 'inv1:human:1', message: { id: 'inv1:human:1:reply', role: 'user', content: '42' } }));
+    expect(s.value).toBe('checkingTerminationAfterUser');
+    expect((invokedOf(actions)[0].input as { conversation: Array<{ content: string }> }).conversation.map((m) => m.content)).toEqual(['Which order?', '42']);
+    [s, actions] = step(s, doneEvent('checkTermination', false));
+    expect(s.value).toBe('routing');
+    expect(commandsOf(actions)).toEqual([turnRequest(ids.Triage)]);
+  });
+
+  it('a termination condition that throws fails the run with its error', () => {
+    let [s] = kickedOff({ checkTermination: true });
+    [s] = step(s, messageEvent(said('Triage', 'bye')));
+    const boom = new Error('condition broke');
+    const [done, actions] = step(s, errorEvent('checkTermination', boom));
+    expect(done.value).toBe('done');
+    expect(commandsOf(actions)).toEqual([{ type: 'runtime.error', error: boom }]);
   });
 });
-
-describe('human gateway (stepped)', () => {
-  const gatewayInput = { topic: { type: 'r.conversation', source: 'main' }, coordinator: { type: 'r.coordinator', key: 'main' }, useCallback: false };
-  const request = { type: 'human_input_request' as const, requestId: 'human_1', agent: 'Refund', message: { id: 'm', role: 'assistant' as const, content: 'Which order?' } };
-
-  it('reports the request, waits at rest, then broadcasts the reply and tells the coordinator', () => {
-    let [s] = initialTransition(humanGatewayMachine, gatewayInput);
-    let actions;
-    [s, actions] = step2(s, messageEvent(request));
-    expect(s.value).toBe('awaitingUser');
-    expect(s.hasTag('busy')).toBe(false);
-    expect(reportsOf(actions)).toEqual([{ type: 'human_input_requested', requestId: 'human_1', agent: 'Refund', message: request.message }]);
-    const [same] = step2(s, messageEvent({ type: 'human_input_response', requestId: 'other', reply: 'x' }));
-    expect(same.value).toBe('awaitingUser');
-    [s, actions] = step2(s, messageEvent({ type: 'human_input_response', requestId: 'human_1', reply: 'order 42' }));
-    expect(s.value).toBe('idle');
-    const [broadcast, toCoordinator] = commandsOf(actions);
-    expect(broadcast).toMatchObject({ type: 'runtime.publish', topic: gatewayInput.topic, message: { type: 'conversation', messages: [{ role: 'user', content: 'order 42' }] } });
-    expect(toCoordinator).toMatchObject({ type: 'runtime.send', recipient: gatewayInput.coordinator, message: { type: 'user_reply', requestId: 'human_1', message: { content: 'order 42' } } });
-  });
-
-  it('an empty reply ends: nothing is broadcast, the coordinator hears null', () => {
-    let [s] = initialTransition(humanGatewayMachine, gatewayInput);
-    [s] = step2(s, messageEvent(request));
-    const [, actions] = step2(s, messageEvent({ type: 'human_input_response', requestId: 'human_1', reply: '  ' }));
-    expect(commandsOf(actions)).toEqual([expect.objectContaining({ type: 'runtime.send', message: { type: 'user_reply', requestId: 'human_1', message: null } })]);
-  });
-
-  it('with a callback it asks the provided askHuman actor while busy', () => {
-    let [s] = initialTransition(humanGatewayMachine, { ...gatewayInput, useCallback: true });
-    let actions;
-    [s, actions] = step2(s, messageEvent(request));
-    expect(s.value).toBe('askingCallback');
-    expect(s.hasTag('busy')).toBe(true);
-    expect(invokedOf(actions)[0]).toMatchObject({ id: 'askHuman', input: request });
-    [s, actions] = step2(s, doneEvent('askHuman', 'yes'));
-    expect(s.value).toBe('idle');
-    expect(commandsOf(actions)[1]).toMatchObject({ message: { type: 'user_reply', message: { content: 'yes' } } });
-  });
-});
-
-function step2(s: SnapshotFrom<typeof humanGatewayMachine>, e: unknown) {
-  return transition(humanGatewayMachine, s, e as never);
-}
