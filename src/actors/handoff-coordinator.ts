@@ -43,6 +43,8 @@ export interface HandoffCoordinatorContext extends HandoffCoordinatorInput {
   handoffs: number;
   autonomousTurns: Record<string, number>;
   userRequests: number;
+  /** The user request waiting for its reply (a reply to any other is ignored). */
+  openRequest: string | null;
 }
 
 type CoordinatorEvent = MessageEvent<Kickoff> | MessageEvent<HistoryMessage> | MessageEvent<ConversationMessage> | MessageEvent<AgentResponse> | MessageEvent<UserReply>;
@@ -97,7 +99,7 @@ export const handoffCoordinatorMachine = setup({
     /** The first speaker: the start agent, or — continuing a conversation — whom `resumeWith` names. */
     askFirstSpeaker: enqueueActions(({ context, event, enqueue }) => {
       const { lastAgent } = (event as MessageEvent<Kickoff>).message;
-      const first = context.resumeWith !== 'start' && lastAgent !== undefined && lastAgent in context.members ? lastAgent : context.startAgent;
+      const first = context.resumeWith !== 'start' && lastAgent !== undefined && Object.hasOwn(context.members, lastAgent) ? lastAgent : context.startAgent;
       enqueue.assign({ lastAgent: first });
       enqueue.emit(sendCommand(turnRequest(), context.members[first]));
     }),
@@ -128,9 +130,10 @@ export const handoffCoordinatorMachine = setup({
         ...(context.lastReply[0] ? { message: context.lastReply[0] } : {}),
         replyTo: context.self,
       };
-      enqueue.assign({ userRequests: n });
+      enqueue.assign({ userRequests: n, openRequest: request.requestId });
       enqueue.emit(sendCommand(request, context.gateway));
     }),
+    closeRequest: assign({ openRequest: null }),
     routeUserTurn: enqueueActions(({ context, enqueue }) => {
       const target = context.resumeWith === 'start' || !context.lastAgent ? context.startAgent : context.lastAgent;
       // Each user turn starts the autonomous counters afresh.
@@ -157,10 +160,11 @@ export const handoffCoordinatorMachine = setup({
     completesTask: ({ event }) => response(event).outcome.kind === 'complete',
     hasTerminationCondition: ({ context }) => context.checkTermination,
     isTerminated: terminated,
+    answersOpenRequest: ({ context, event }) => (event as MessageEvent<UserReply>).message.requestId === context.openRequest,
     userEnded: ({ event }) => (event as MessageEvent<UserReply>).message.message === null,
     mayContinueAutonomously: ({ context }) => {
       const agent = context.lastAgent;
-      if (!agent || !(agent in context.autonomous)) return false;
+      if (!agent || !Object.hasOwn(context.autonomous, agent)) return false;
       return (context.autonomousTurns[agent] ?? 0) < context.autonomous[agent];
     },
   },
@@ -174,6 +178,7 @@ export const handoffCoordinatorMachine = setup({
     handoffs: 0,
     autonomousTurns: {},
     userRequests: 0,
+    openRequest: null,
   }),
   initial: 'waitingForKickoff',
   on: {
@@ -195,9 +200,9 @@ export const handoffCoordinatorMachine = setup({
           { target: 'afterReply', actions: 'recordResponse' },
         ],
         user_reply: [
-          { guard: 'userEnded', target: 'done', actions: 'completeUserEnded' },
-          { guard: 'hasTerminationCondition', target: 'checkingTerminationAfterUser' },
-          { target: 'routing', actions: 'routeUserTurn' },
+          { guard: and(['answersOpenRequest', 'userEnded']), target: 'done', actions: 'completeUserEnded' },
+          { guard: and(['answersOpenRequest', 'hasTerminationCondition']), target: 'checkingTerminationAfterUser', actions: 'closeRequest' },
+          { guard: 'answersOpenRequest', target: 'routing', actions: ['closeRequest', 'routeUserTurn'] },
         ],
       },
     },

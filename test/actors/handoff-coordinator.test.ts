@@ -115,6 +115,16 @@ describe('handoff coordinator (stepped)', () => {
     expect(commandsOf(actions)).toEqual([turnRequest(ids.Refund)]);
   });
 
+  it('a user reply to any other request (stale, or never made) is ignored', () => {
+    let [s] = kickedOff({ maxHandoffs: 5 });
+    [s] = step(s, messageEvent(said('Refund', 'Which order?')));
+    const [same, actions] = step(s, messageEvent({ type: 'user_reply', requestId: 'inv1:human:7', message: null }));
+    expect(commandsOf(actions)).toEqual([]);
+    expect(same.value).toBe('routing');
+    const [, answered] = step(same, messageEvent({ type: 'user_reply', requestId: 'inv1:human:1', message: { id: 'u', role: 'user', content: '42' } }));
+    expect(commandsOf(answered)).toEqual([turnRequest(ids.Refund)]);
+  });
+
   it('request ids differ between invocations of one orchestration', () => {
     const ask = (invocationId: string) => {
       const [s] = kickedOff({ invocationId });
