@@ -16,7 +16,7 @@ import { endExecutorMachine } from '../actors/end-executor.js';
 import type { OrchestrationOutput } from '../actors/output.js';
 import { startExecutorMachine, type StartMessage } from '../actors/start-executor.js';
 import { humanGatewayMachine, type AskHumanInput, type HumanReply, type OpenRequest } from '../actors/human-gateway.js';
-import type { ActorEvent, BoundaryMessage } from '../actors/events.js';
+import type { ActorEvent, BoundaryMessage, StreamedTextEvent } from '../actors/events.js';
 import type { TerminationInput } from '../actors/termination.js';
 import {
   DuplicateAgentTypeError, RuntimeStateError, TypeSubscription, sanitizeName,
@@ -54,8 +54,18 @@ export interface OrchestrationOptions<TOut = OrchestrationOutput, TIn = unknown>
   outputClient?: ChatClient;
   /** Called with each agent's final reply of a turn. */
   agentResponseCallback?: (response: Extract<ActorEvent, { type: 'agent_response' }>) => void | Promise<void>;
-  /** Called with each streamed text delta; setting it makes agents stream. */
-  streamingAgentResponseCallback?: (delta: Extract<ActorEvent, { type: 'agent_response_delta' }>) => void;
+  /**
+   * Setting it makes agents stream. Called with each text delta (`agent_response_delta`) and, when
+   * a model call fails after some deltas, with `agent_response_abandoned` (that call's text will
+   * not become a response: drop or mark it); the run then fails as usual. Check `event.type`.
+   *
+   * @example
+   * streamingAgentResponseCallback: (event) => {
+   *   if (event.type === 'agent_response_delta') ui.append(event.agent, event.delta);
+   *   else ui.discardDraft(event.agent, event.error.message);
+   * },
+   */
+  streamingAgentResponseCallback?: (event: StreamedTextEvent) => void;
   /** Model calls an agent may make in one turn before it fails (default 10). */
   maxToolIterations?: number;
   /**
@@ -505,7 +515,7 @@ export abstract class Orchestration<TOut = OrchestrationOutput, TIn = unknown> {
 
   private onEvent(event: ActorEvent): void | Promise<void> {
     if (event.type === 'agent_response') return this.options.agentResponseCallback?.(event);
-    if (event.type === 'agent_response_delta') return this.options.streamingAgentResponseCallback?.(event);
+    if (event.type === 'agent_response_delta' || event.type === 'agent_response_abandoned') return this.options.streamingAgentResponseCallback?.(event);
   }
 }
 
