@@ -4,22 +4,24 @@
  */
 import { assign, fromPromise } from 'xstate';
 import type { ChatCompletionAgent } from '../agents/chat-completion-agent.js';
-import type { ChatResponse, ChatStreamEvent } from '../agents/chat-client.js';
+import type { ChatResponse } from '../agents/chat-client.js';
 import { validateChatResponse } from '../agents/chat-response.js';
 import { executeToolCall, parseToolArguments, type Tool } from '../agents/tool.js';
 import type { ToolCall } from '../agents/chat-message.js';
 import { agentMachine, hearHistory, hearResponse, type ModelCallInput, type RunToolsInput, type RunToolsOutput } from './agent-machine.js';
 import type { ResponseFilter } from './tool-call-filter.js';
-import type { ActorEvent } from './events.js';
+import type { StreamedTextEvent } from './events.js';
+import { streamedModelCall } from './streamed-model-call.js';
 
 export interface AgentActorHooks {
   /**
-   * Receives the streamed text deltas (`agent_response_delta`), with the run they belong to. They
-   * come from inside the model call, not from a transition, so they skip the runtime; every other
-   * event is a message to the run's boundary actor.
+   * Receives the streamed text deltas (`agent_response_delta`) and, when a model call fails after
+   * some, its `agent_response_abandoned` — with the run they belong to. They come from inside the
+   * model call, not from a transition, so they skip the runtime; every other event is a message
+   * to the run's boundary actor.
    */
-  onDelta?: (event: Extract<ActorEvent, { type: 'agent_response_delta' }>, invocationId: string) => void;
-  /** Stream the model's answer, reporting `agent_response_delta` events. */
+  onDelta?: (event: StreamedTextEvent, invocationId: string) => void;
+  /** Stream the model's answer, reporting `agent_response_delta` (and `agent_response_abandoned`) events. */
   stream?: boolean;
   /** A custom tool-call filter: what this agent keeps of other agents' turns. */
   filter?: ResponseFilter;
@@ -42,9 +44,9 @@ export function createAgentActor(agent: ChatCompletionAgent, hooks: AgentActorHo
     actors: {
       callModel: fromPromise<ChatResponse, ModelCallInput>(async ({ input, signal }) => {
         const request = { messages: input.messages, tools: input.tools.length > 0 ? input.tools : undefined, modelSettings: agent.modelSettings, signal };
-        const response = hooks.stream ? await streamCompletion(agent, request, (event) => onDelta(event, input.invocationId)) : await agent.client.complete(request);
+        if (hooks.stream) return streamedModelCall(agent, request, (event) => onDelta(event, input.invocationId));
         // A custom ChatClient's answer is checked here, so a bad one fails the turn naming the agent.
-        return validateChatResponse(response, agent.name);
+        return validateChatResponse(await agent.client.complete(request), agent.name);
       }),
       runTools: fromPromise<RunToolsOutput, RunToolsInput>(({ input, signal }) => runTools(tools, input, signal)),
     },
@@ -53,16 +55,6 @@ export function createAgentActor(agent: ChatCompletionAgent, hooks: AgentActorHo
       loadHistory: assign(({ context, event }) => hearHistory(context, event, hooks.filter!)),
     } : {},
   });
-}
-
-async function streamCompletion(agent: ChatCompletionAgent, request: Parameters<ChatCompletionAgent['client']['complete']>[0], report: (event: Extract<ActorEvent, { type: 'agent_response_delta' }>) => void): Promise<ChatResponse> {
-  let response: ChatResponse | undefined;
-  for await (const event of agent.client.stream(request) as AsyncIterable<ChatStreamEvent>) {
-    if (event.type === 'text_delta') report({ type: 'agent_response_delta', agent: agent.name, delta: event.delta });
-    else if (event.type === 'response') response = event.response;
-  }
-  if (!response) throw new Error(`The model stream for agent "${agent.name}" ended without a response.`);
-  return response;
 }
 
 /** Runs the calls in parallel; calls that need approval (and were not approved) are held back. */

@@ -11,6 +11,14 @@ import type { RequestKind } from './protocol.js';
 export type ActorEvent =
   | { type: 'agent_response'; agent: string; message: ChatMessage; messages: ChatMessage[]; usage: Usage }
   | { type: 'agent_response_delta'; agent: string; delta: string }
+  /**
+   * The text streamed by `agent`'s current model call (its `agent_response_delta`s since its last
+   * `agent_response` or `agent_response_abandoned`) will not become a response: the call failed
+   * mid-stream (the stream threw, ended without a response, or the response was invalid). A UI
+   * should drop or mark that partial text. Only sent when at least one delta was; the failure
+   * itself follows as usual (the run fails with `error`).
+   */
+  | { type: 'agent_response_abandoned'; agent: string; error: { name: string; message: string; code?: string } }
   | { type: 'tool_call'; agent: string; toolCall: ToolCall }
   | { type: 'tool_result'; agent: string; toolCallId: string; name: string; content: string; isError: boolean }
   | { type: 'handoff'; from: string; to: string; reason?: string }
@@ -22,6 +30,9 @@ export type ActorEvent =
   | { type: 'magentic_progress'; round: number; ledger: Record<string, unknown> };
 
 export type ActorEventType = ActorEvent['type'];
+
+/** What streaming reports: text deltas, and the abandonment of a partly streamed answer. */
+export type StreamedTextEvent = Extract<ActorEvent, { type: 'agent_response_delta' | 'agent_response_abandoned' }>;
 
 /** What reaches the boundary actor of a run (and through it, the invocation). */
 export type BoundaryMessage =

@@ -4,6 +4,7 @@ import type { ChatMessage } from '../agents/chat-message.js';
 import { Orchestration, type OrchestrationOptions, type OrchestrationOutput } from './orchestration.js';
 import type { RunIds } from './invocation.js';
 import { OrchestrationConfigError } from './errors.js';
+import { TOPOLOGY_NODES, orchestrationTopology, type TopologyDiagram } from './topology.js';
 
 export interface ConcurrentOptions<TOut, TIn> extends OrchestrationOptions<TOut, TIn> {
   /** Combines the replies (one per member, in member order) into the output. */
@@ -33,6 +34,18 @@ export class ConcurrentOrchestration<TOut = OrchestrationOutput, TIn = unknown> 
   /** Members answer independently: none needs the others' replies (and fan-out stays linear). */
   protected override membersHearReplies(): boolean {
     return false;
+  }
+
+  /** The collector asks every member at once and waits for each reply. */
+  protected override topology(): TopologyDiagram {
+    return orchestrationTopology({
+      manager: 'collector',
+      members: this.topologyMembers(),
+      drive: (d) => {
+        for (const m of this.members) d.edge(TOPOLOGY_NODES.manager, d.member(m.name), 'turn request (parallel)');
+        for (const m of this.members) d.edge(d.member(m.name), TOPOLOGY_NODES.manager, 'reply');
+      },
+    });
   }
 
   protected managerLogic(): AnyActorLogic {

@@ -7,6 +7,8 @@ import type { ResponseFilter, ToolCallFilterMode } from '../actors/tool-call-fil
 import { OrchestrationConfigError } from './errors.js';
 import { OrchestrationHandoffs, type HandoffGraph } from './handoff-graph.js';
 import type { RunIds } from './invocation.js';
+import { handoffTopology } from './handoff-topology.js';
+import type { TopologyDiagram } from './topology.js';
 import { Orchestration, type InvokeOptions, type MemberBinding, type OrchestrationOptions, type OrchestrationOutput } from './orchestration.js';
 
 /** One outgoing edge of an agent, as its transfer tool offers it. */
@@ -137,6 +139,16 @@ export class HandoffOrchestration<TOut = OrchestrationOutput, TIn = unknown> ext
   protected override agentHooks(): AgentActorHooks {
     const filter = this.settings.toolCallFilter;
     return { ...super.agentHooks(), ...(typeof filter === 'function' ? { filter } : {}) };
+  }
+
+  /** The handoff graph inside the topology: who may hand off to whom, the start agent marked. */
+  protected override topology(): TopologyDiagram {
+    return handoffTopology({
+      members: this.topologyMembers(),
+      start: this.handoffs.start,
+      routes: this.routes,
+      completeTask: Boolean(this.settings.completeTask),
+    });
   }
 
   protected managerLogic(): AnyActorLogic {

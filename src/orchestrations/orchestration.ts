@@ -26,6 +26,8 @@ import { InvocationStateError, OrchestrationConfigError } from './errors.js';
 import { Invocation, type RunIds } from './invocation.js';
 import type { OrchestrationResult } from './result.js';
 import { extractStructuredOutput } from './structured-output.js';
+import { renderFlowchart } from './mermaid.js';
+import { TOPOLOGY_NODES, orchestrationTopology, type TopologyDiagram, type TopologyMember } from './topology.js';
 import { taskMessages } from './task.js';
 
 export type { OrchestrationOutput };
@@ -52,7 +54,14 @@ export interface OrchestrationOptions<TOut = OrchestrationOutput, TIn = unknown>
   outputClient?: ChatClient;
   /** Called with each agent's final reply of a turn. */
   agentResponseCallback?: (response: Extract<ActorEvent, { type: 'agent_response' }>) => void | Promise<void>;
-  /** Called with each streamed text delta; setting it makes agents stream. */
+  /**
+   * Called with each streamed text delta; setting it makes agents stream. When a model call fails
+   * after some deltas, `result.events` carries an `agent_response_abandoned` event: that call's
+   * text will not become a response (the run then fails as usual).
+   *
+   * @example
+   * streamingAgentResponseCallback: (delta) => process.stdout.write(delta.delta),
+   */
   streamingAgentResponseCallback?: (delta: Extract<ActorEvent, { type: 'agent_response_delta' }>) => void;
   /** Model calls an agent may make in one turn before it fails (default 10). */
   maxToolIterations?: number;
@@ -312,6 +321,41 @@ export abstract class Orchestration<TOut = OrchestrationOutput, TIn = unknown> {
     const members = this.bindings.map((m) => m.slug);
     subscribe('conversation', [...members, 'manager', 'end']);
     subscribe('replies', [...(this.membersHearReplies() ? members : []), 'manager', 'end']);
+  }
+
+  /**
+   * The actor topology as a Mermaid `flowchart`: the start executor, the manager, every member
+   * (name and description), the human gateway when people take part, the end executor and the
+   * invocation boundary, with what flows between them. Deterministic: same orchestration, same
+   * string. Orchestrations override {@link topology} to draw how their manager drives members.
+   *
+   * @example
+   * console.log(support.toMermaid()); // paste into a ```mermaid block (GitHub renders it)
+   */
+  toMermaid(): string {
+    return renderFlowchart(this.topology().chart);
+  }
+
+  /** The diagram {@link toMermaid} renders; by default the manager asks members and hears replies. */
+  protected topology(): TopologyDiagram {
+    return orchestrationTopology({
+      manager: 'manager',
+      members: this.topologyMembers(),
+      drive: (d) => {
+        d.edge(TOPOLOGY_NODES.manager, TOPOLOGY_NODES.members, 'turn request');
+        d.edge(TOPOLOGY_NODES.members, TOPOLOGY_NODES.manager, 'reply');
+      },
+    });
+  }
+
+  /** The members as diagrams show them (who is reviewed, who may need a tool approved). */
+  protected topologyMembers(): TopologyMember[] {
+    return this.bindings.map(({ agent, name }) => ({
+      name,
+      ...(agent.description ? { description: agent.description } : {}),
+      ...(this.reviewed.has(name) ? { review: true } : {}),
+      ...(agent.tools.some((t) => t.needsApproval !== false) ? { approval: true } : {}),
+    }));
   }
 
   /** The actor logic of the manager: decides who speaks (sequencer, collector, coordinator…). */

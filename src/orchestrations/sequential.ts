@@ -2,6 +2,7 @@ import type { AnyActorLogic } from 'xstate';
 import { sequencerMachine, type SequencerInput } from '../actors/sequencer.js';
 import { Orchestration, type MemberBinding, type OrchestrationOptions, type OrchestrationOutput } from './orchestration.js';
 import type { RunIds } from './invocation.js';
+import { TOPOLOGY_NODES, orchestrationTopology, type TopologyDiagram } from './topology.js';
 
 export interface SequentialOptions<TOut, TIn> extends OrchestrationOptions<TOut, TIn> {
   /**
@@ -32,6 +33,18 @@ export class SequentialOrchestration<TOut = OrchestrationOutput, TIn = unknown> 
 
   protected override memberInput(member: MemberBinding) {
     return { ...super.memberInput(member), keep: this.history === 'previous' ? 'latestResponse' as const : 'all' as const };
+  }
+
+  /** The sequencer asks the members one after another (`turn 1`, `turn 2`…). */
+  protected override topology(): TopologyDiagram {
+    return orchestrationTopology({
+      manager: 'sequencer',
+      members: this.topologyMembers(),
+      drive: (d) => this.members.forEach((m, i) => {
+        d.edge(TOPOLOGY_NODES.manager, d.member(m.name), `turn ${i + 1}`);
+        d.edge(d.member(m.name), TOPOLOGY_NODES.manager, 'reply');
+      }),
+    });
   }
 
   protected managerLogic(): AnyActorLogic {

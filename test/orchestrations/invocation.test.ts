@@ -113,7 +113,7 @@ describe('invoke / OrchestrationResult', () => {
     runtime = startedRuntime();
     const model = scripted([{ text: 'Hello there, friend' }]);
     const deltas: string[] = [];
-    const orchestration = new SequentialOrchestration({ members: [agent('A', model)], streamingAgentResponseCallback: (d) => void deltas.push(d.delta) });
+    const orchestration = new SequentialOrchestration({ members: [agent('A', model)], streamingAgentResponseCallback: (d) => void (d.type === 'agent_response_delta' && deltas.push(d.delta)) });
     const output = await (await orchestration.invoke('hi', runtime)).get();
     expect(model.requests[0].streamed).toBe(true);
     expect(deltas.join('')).toBe('Hello there, friend');

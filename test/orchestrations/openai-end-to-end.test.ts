@@ -23,7 +23,7 @@ it('an agent runs a tool-call loop through the real SDK, streaming when a callba
   const deltas: string[] = [];
   const orchestration = new SequentialOrchestration({
     members: [new ChatCompletionAgent({ name: 'Orders', client: model(), tools: [status] })],
-    streamingAgentResponseCallback: (d) => void deltas.push(d.delta),
+    streamingAgentResponseCallback: (d) => void (d.type === 'agent_response_delta' && deltas.push(d.delta)),
   });
   const output = await (await orchestration.invoke('Where is order 7?', runtime)).get();
   expect(output.messages[0].content).toBe('Your order 7 has shipped.');
