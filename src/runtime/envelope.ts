@@ -1,0 +1,26 @@
+/** What the runtime routes: an envelope (one send or publish) and its delivery to one recipient. */
+import type { AgentIdLike, TopicIdLike } from './ids.js';
+import type { EnvelopeInfo, Message, MessageEvent } from './actor-contract.js';
+import type { Rpc } from './rpc.js';
+
+export interface Envelope {
+  readonly id: string;
+  readonly message: Message;
+  readonly sender?: AgentIdLike;
+  readonly topic?: TopicIdLike;
+  readonly rpc?: Rpc;
+  /** The event actors receive, built once and shared by every recipient of a publish (it is data). */
+  event?: MessageEvent;
+}
+
+export interface Delivery {
+  readonly env: Envelope;
+  readonly recipient: AgentIdLike;
+}
+
+/** The XState event for `env`, built on first use. */
+export function messageEvent(env: Envelope): MessageEvent {
+  if (env.event) return env.event;
+  const envelope: EnvelopeInfo = { id: env.id, sender: env.sender, topic: env.topic, rpc: env.rpc !== undefined };
+  return (env.event = { type: env.message.type, message: env.message, envelope });
+}
