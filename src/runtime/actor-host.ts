@@ -4,8 +4,8 @@ import { AgentId, agentIdKey } from './ids.js';
 import { BUSY_TAG, type RuntimeCommand } from './actor-contract.js';
 import { DROP } from './interventions.js';
 import { ActorFailedError, InvalidArgumentError, MessageDroppedError, UnknownAgentTypeError } from './errors.js';
-import { addActor, removeActor } from './actor-directory.js';
-import { unshiftDeliveries } from './dispatch-queue.js';
+import { actorsWithKey, addActor, removeActor } from './actor-directory.js';
+import { queuedForKey, removeDeliveries, unshiftDeliveries } from './dispatch-queue.js';
 import { messageEvent, type Delivery } from './envelope.js';
 import { checkIdle, settlePending } from './idle-tracker.js';
 import { runHandlers } from './intervention-chain.js';
@@ -112,8 +112,7 @@ function deliver(core: RuntimeCore, h: Hosted, d: Delivery): void {
   h.current = d;
   h.reply = undefined;
   const event = messageEvent(d.env);
-  const source = d.env.sender ? core.actors.byId.get(agentIdKey(d.env.sender))?.ref : undefined;
-  relayEvent(source, h.ref, event);
+  relayEvent(d.env.source, h.ref, event);
   // The actor handled it synchronously; `onSnapshot` has set `h.busy` if it is now busy.
   if (!h.gone && !h.busy) finishCurrent(core, h);
 }
@@ -212,4 +211,20 @@ export function retireActor(core: RuntimeCore, h: Hosted, error: unknown, stop: 
     else if (!stop) report(core, { error: dropped, agent: h.id, sender: d.env.sender, topic: d.env.topic, message: d.env.message });
   }
   checkIdle(core);
+}
+
+/**
+ * Stops every actor hosted under `key` and drops what is queued for that key ("Key … <why>").
+ * Looks only at that key's actors, and at the queue only when something is queued for it.
+ */
+export function retireKey(core: RuntimeCore, key: string, why: string): void {
+  for (const h of actorsWithKey(core.actors, key)) {
+    // Only an actor handling or holding a message has someone to tell; an Error per idle actor is
+    // most of what retiring a run would cost.
+    retireActor(core, h, h.current || h.mailbox.length > 0 ? new MessageDroppedError(`Key "${key}" ${why}: actor "${h.key}" was stopped.`) : undefined, true);
+  }
+  if (queuedForKey(core.queue, key) === 0) return;
+  for (const d of removeDeliveries(core.queue, (d) => d.recipient.key === key)) {
+    settleRpc(d.env.rpc, { ok: false, error: new MessageDroppedError(`Key "${key}" ${why} before "${d.env.message.type}" was delivered to "${agentIdKey(d.recipient)}".`) });
+  }
 }

@@ -1,4 +1,5 @@
 /** What the runtime routes: an envelope (one send or publish) and its delivery to one recipient. */
+import type { AnyActorRef } from 'xstate';
 import type { AgentIdLike, TopicIdLike } from './ids.js';
 import type { EnvelopeInfo, Message, MessageEvent } from './actor-contract.js';
 import type { Rpc } from './rpc.js';
@@ -9,6 +10,11 @@ export interface Envelope {
   readonly sender?: AgentIdLike;
   readonly topic?: TopicIdLike;
   readonly rpc?: Rpc;
+  /**
+   * What the inspector shows as the event's source: the sending actor, captured when it sent (it
+   * may have stopped by delivery), or the runtime's root for messages from outside any actor.
+   */
+  readonly source: AnyActorRef;
   /** The event actors receive, built once and shared by every recipient of a publish (it is data). */
   event?: MessageEvent;
 }

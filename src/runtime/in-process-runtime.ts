@@ -5,16 +5,16 @@ import { AgentId, agentIdKey, validateAgentType, type AgentIdLike, type TopicIdL
 import type { Subscription } from './subscriptions.js';
 import type { Message } from './actor-contract.js';
 import type { InterventionHandler } from './interventions.js';
-import type { AgentFactory, AgentRuntime, PublishOptions, RuntimeErrorEvent, RuntimeState, SendOptions } from './agent-runtime.js';
+import type { AgentFactory, AgentRuntime, PublishOptions, RuntimeErrorEvent, RuntimeState, SendOptions, StateOptions } from './agent-runtime.js';
 import { DuplicateAgentTypeError, InvalidArgumentError, MessageDroppedError, RuntimeStateError, UnknownAgentTypeError } from './errors.js';
-import { hostActor, retireActor } from './actor-host.js';
-import { createActorDirectory } from './actor-directory.js';
+import { hostActor, retireActor, retireKey } from './actor-host.js';
+import { actorsWithKey, createActorDirectory } from './actor-directory.js';
 import { createScheduler, enqueue, processNext } from './delivery-loop.js';
 import { createDispatchQueue, queuedCount, queuedDeliveries, removeDeliveries, shiftDelivery } from './dispatch-queue.js';
 import { checkIdle, createIdleTracker, resolveIdleWaiters, whenIdle } from './idle-tracker.js';
 import { createInterventionChain } from './intervention-chain.js';
 import { settleRpc } from './rpc.js';
-import { nextEnvelopeId, report, type RuntimeCore } from './runtime-core.js';
+import { nextEnvelopeId, report, sourceOf, type RuntimeCore } from './runtime-core.js';
 import { assertOpen, onCommand, publish, sendMessage } from './router.js';
 import { parseRuntimeState, snapshotState } from './saved-state.js';
 import { addToIndex, createSubscriptionIndex, removeFromIndex } from './subscription-index.js';
@@ -101,6 +101,24 @@ export class InProcessRuntime implements AgentRuntime, AsyncDisposable {
       settleRpc(d.env.rpc, { ok: false, error: new MessageDroppedError(`Agent type "${type}" was unregistered before "${d.env.message.type}" was delivered.`) });
     }
     checkIdle(core);
+  }
+
+  /**
+   * Ends one invocation's actors: stops every hosted actor whose `AgentId.key` is `key` (aborting
+   * its invoked work), rejects the RPCs they were handling or held in their mailboxes, and drops
+   * the messages queued for that key (RPCs among them reject), all with `MessageDroppedError`.
+   * Factories and subscriptions stay: a later message to that key creates fresh actors. Costs
+   * the key's own actors and messages, not the whole runtime's.
+   *
+   * @example
+   * runtime.registerFactory('triage', triageFactory); // once, for every run
+   * await runtime.sendMessage(task, new AgentId('triage', invocationId));
+   * runtime.retireKey(invocationId); // the run has settled: free its actors
+   */
+  retireKey(key: string): void {
+    if (typeof key !== 'string') throw new InvalidArgumentError(`retireKey: the key must be a string; got ${typeof key}.`);
+    retireKey(this.#core, key, 'was retired');
+    checkIdle(this.#core);
   }
 
   addSubscription(subscription: Subscription): void {
@@ -211,26 +229,56 @@ export class InProcessRuntime implements AgentRuntime, AsyncDisposable {
 
   // ---- persistence -----------------------------------------------------------------------
 
-  async saveState(): Promise<RuntimeState> {
-    return snapshotState(this.#core.actors.byId.values(), queuedDeliveries(this.#core.queue));
+  /**
+   * A JSON snapshot (versioned, see `RuntimeStateSchema`) of every hosted actor and every message
+   * not yet handled, or, with `key`, of the actors with that `AgentId.key` and the messages
+   * waiting for them.
+   *
+   * @example
+   * const saved = await runtime.saveState({ key: invocationId });
+   * await fresh.loadState(saved, { key: invocationId });
+   */
+  async saveState(options: StateOptions = {}): Promise<RuntimeState> {
+    const { actors, queue } = this.#core;
+    const { key } = options;
+    if (key === undefined) return snapshotState(actors.byId.values(), queuedDeliveries(queue));
+    return snapshotState(actorsWithKey(actors, key), queuedDeliveries(queue, key), key);
   }
 
-  async loadState(state: RuntimeState): Promise<void> {
+  /**
+   * Restores a state from `saveState`: its actors (replacing live ones with the same AgentId)
+   * and its waiting messages (queued behind what is already queued). With `key`, only that key's
+   * part of `state`: the actors live under that key are replaced as a whole and messages queued
+   * for it are dropped; other keys are left alone. Rejects with `InvalidArgumentError` for a state
+   * of another version or form, and with `UnknownAgentTypeError` (before changing anything) when
+   * an actor's type has no factory.
+   *
+   * @example
+   * await runtime.loadState(JSON.parse(saved), { key: 'conversation-42' });
+   */
+  async loadState(state: RuntimeState, options: StateOptions = {}): Promise<void> {
     const core = this.#core;
     assertOpen(core);
-    parseRuntimeState(state);
-    for (const { id } of state.actors) {
+    const { key } = options;
+    const parsed = parseRuntimeState(state);
+    if (key !== undefined && parsed.key !== undefined && parsed.key !== key) {
+      throw new InvalidArgumentError(`loadState: the state holds key "${parsed.key}", not "${key}".`);
+    }
+    const actors = key === undefined ? parsed.actors : parsed.actors.filter((a) => a.id.key === key);
+    const queue = key === undefined ? parsed.queue : parsed.queue.filter((q) => q.recipient.key === key);
+    for (const { id } of actors) {
       if (!core.factories.has(id.type)) throw new UnknownAgentTypeError(id.type);
     }
-    for (const { id, snapshot } of state.actors) {
+    if (key !== undefined) retireKey(core, key, `was replaced by loadState`);
+    for (const { id, snapshot } of actors) {
       const existing = core.actors.byId.get(agentIdKey(id));
       if (existing) retireActor(core, existing, new MessageDroppedError(`Actor "${agentIdKey(id)}" was replaced by loadState.`), true);
       const h = hostActor(core, AgentId.from(id), snapshot as Snapshot<unknown>);
       const restored = h.ref.getSnapshot() as Snapshot<unknown> & { error?: unknown };
       if (restored.status === 'error') report(core, { error: restored.error, agent: h.id });
     }
-    for (const q of state.queue) {
-      enqueue(core, { env: { id: nextEnvelopeId(core), message: q.message, sender: q.sender, topic: q.topic }, recipient: q.recipient });
+    for (const q of queue) {
+      enqueue(core, { env: { id: nextEnvelopeId(core), message: q.message, sender: q.sender, topic: q.topic, source: sourceOf(core, q.sender) }, recipient: q.recipient });
     }
   }
 }

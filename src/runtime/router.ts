@@ -1,4 +1,5 @@
 /** Routes sends and publishes: validates them, passes them through the intervention chain in call order, and queues their deliveries. */
+import type { AnyActorRef } from 'xstate';
 import { AgentId, TopicId, agentIdKey, type AgentIdLike, type TopicIdLike } from './ids.js';
 import { isMessage, type Message, type RuntimeCommand } from './actor-contract.js';
 import { DROP } from './interventions.js';
@@ -11,7 +12,7 @@ import type { Envelope } from './envelope.js';
 import { settlePending } from './idle-tracker.js';
 import { inOrder, runHandlers } from './intervention-chain.js';
 import { createRpc, settleRpc, type Rpc } from './rpc.js';
-import { nextEnvelopeId, report, type RuntimeCore } from './runtime-core.js';
+import { nextEnvelopeId, report, sourceOf, type RuntimeCore } from './runtime-core.js';
 import { recipientsOf } from './subscription-index.js';
 
 const RESOLVED: Promise<void> = Promise.resolve();
@@ -20,7 +21,7 @@ const RESOLVED: Promise<void> = Promise.resolve();
  * `publishMessage`; with `onError`, a failure (a handler or a custom subscription threw) goes
  * there instead, before the publish stops counting as pending work.
  */
-export function publish(core: RuntimeCore, message: Message, topic: TopicIdLike, options: PublishOptions, onError?: (error: unknown) => void): Promise<void> {
+export function publish(core: RuntimeCore, message: Message, topic: TopicIdLike, options: PublishOptions, source?: AnyActorRef, onError?: (error: unknown) => void): Promise<void> {
   try {
     assertOpen(core);
     assertMessage(message);
@@ -32,9 +33,11 @@ export function publish(core: RuntimeCore, message: Message, topic: TopicIdLike,
   }
   const deliverToSelf = options.deliverToSelf ?? core.deliverToSelf;
   const { sender } = options;
+  // Captured now: the sending actor may have stopped by the time its message is delivered.
+  const from = source ?? sourceOf(core, sender);
   if (core.interventions.handlers.length === 0) {
     try {
-      routePublish(core, message, topic, sender, deliverToSelf);
+      routePublish(core, message, topic, sender, from, deliverToSelf);
     } catch (error) {
       // A custom subscription's isMatch or mapToAgent threw.
       if (!onError) return Promise.reject(error);
@@ -50,7 +53,7 @@ export function publish(core: RuntimeCore, message: Message, topic: TopicIdLike,
       if (result === DROP) {
         report(core, { error: new MessageDroppedError(`An intervention handler dropped "${message.type}" published on "${topic.type}".`), sender, topic, message });
       } else {
-        routePublish(core, result as Message, topic, sender, deliverToSelf);
+        routePublish(core, result as Message, topic, sender, from, deliverToSelf);
       }
     },
     onError,
@@ -58,11 +61,11 @@ export function publish(core: RuntimeCore, message: Message, topic: TopicIdLike,
   );
 }
 
-function routePublish(core: RuntimeCore, message: Message, topic: TopicIdLike, sender: AgentIdLike | undefined, deliverToSelf: boolean): void {
+function routePublish(core: RuntimeCore, message: Message, topic: TopicIdLike, sender: AgentIdLike | undefined, source: AnyActorRef, deliverToSelf: boolean): void {
   if (core.closed) return; // an intervention finished after close(): nothing is left to deliver to
   const recipients = recipientsOf(core.subscriptions, topic, sender, deliverToSelf);
   if (recipients.length === 0) return;
-  const env: Envelope = { id: nextEnvelopeId(core), message, sender, topic };
+  const env: Envelope = { id: nextEnvelopeId(core), message, sender, topic, source };
   for (const recipient of recipients) pushDelivery(core.queue, { env, recipient });
   core.schedule();
 }
@@ -85,7 +88,7 @@ export function sendMessage<R>(core: RuntimeCore, message: Message, recipient: A
       reject(aborted());
       return;
     }
-    routeSend(core, message, to, sender, createRpc(resolve as (value: unknown) => void, reject, signal, aborted));
+    routeSend(core, message, to, sender, sourceOf(core, sender), createRpc(resolve as (value: unknown) => void, reject, signal, aborted));
   });
 }
 
@@ -93,9 +96,9 @@ export function sendMessage<R>(core: RuntimeCore, message: Message, recipient: A
  * Routes a direct message. With `rpc` the caller waits for the reply and every failure settles
  * it; without (an actor's `sendCommand`), failures go to the error channel.
  */
-function routeSend(core: RuntimeCore, message: Message, recipient: AgentIdLike, sender: AgentIdLike | undefined, rpc: Rpc | undefined): void {
+function routeSend(core: RuntimeCore, message: Message, recipient: AgentIdLike, sender: AgentIdLike | undefined, source: AnyActorRef, rpc: Rpc | undefined): void {
   if (core.interventions.handlers.length === 0) {
-    enqueue(core, { env: { id: nextEnvelopeId(core), message, sender, rpc }, recipient });
+    enqueue(core, { env: { id: nextEnvelopeId(core), message, sender, rpc, source }, recipient });
     return;
   }
   const failed = (error: unknown) => (rpc ? settleRpc(rpc, { ok: false, error }) : report(core, { error, agent: recipient, sender, message }));
@@ -106,7 +109,7 @@ function routeSend(core: RuntimeCore, message: Message, recipient: AgentIdLike, 
     () => (rpc?.settled ? Promise.resolve(DROP) : runHandlers(core.interventions.handlers, message, (h, m) => h.onSend?.(m, { sender, recipient }))),
     (result) => {
       if (result === DROP) failed(new MessageDroppedError(`An intervention handler dropped "${message.type}" sent to "${agentIdKey(recipient)}".`));
-      else enqueue(core, { env: { id: nextEnvelopeId(core), message: result as Message, sender, rpc }, recipient });
+      else enqueue(core, { env: { id: nextEnvelopeId(core), message: result as Message, sender, rpc, source }, recipient });
     },
     failed,
     () => settlePending(core),
@@ -117,7 +120,7 @@ function routeSend(core: RuntimeCore, message: Message, recipient: AgentIdLike, 
 export function onCommand(core: RuntimeCore, h: Hosted, command: RuntimeCommand): void {
   switch (command.type) {
     case 'runtime.publish':
-      void publish(core, command.message, command.topic, { sender: h.id, deliverToSelf: command.deliverToSelf },
+      void publish(core, command.message, command.topic, { sender: h.id, deliverToSelf: command.deliverToSelf }, h.ref,
         (error) => report(core, { error, agent: h.id, message: command.message }));
       return;
     case 'runtime.send': {
@@ -131,7 +134,7 @@ export function onCommand(core: RuntimeCore, h: Hosted, command: RuntimeCommand)
         report(core, { error, agent: h.id, message });
         return;
       }
-      routeSend(core, message, recipient, h.id, undefined);
+      routeSend(core, message, recipient, h.id, h.ref, undefined);
       return;
     }
     case 'runtime.reply':

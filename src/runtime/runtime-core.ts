@@ -1,6 +1,6 @@
 /** The runtime's shared state, plain data the single-purpose modules operate on, and its error channel. */
 import type { AnyActorRef } from 'xstate';
-import { agentIdKey } from './ids.js';
+import { agentIdKey, type AgentIdLike } from './ids.js';
 import type { RuntimeCommand } from './actor-contract.js';
 import type { AgentFactory, AgentRuntime, RuntimeErrorEvent } from './agent-runtime.js';
 import type { ActorDirectory } from './actor-directory.js';
@@ -37,6 +37,11 @@ export interface RuntimeCore {
   schedule(): void;
   /** Carries out a command a hosted actor emitted. */
   command(h: Hosted, command: RuntimeCommand): void;
+}
+
+/** The inspector source of a message from outside any actor: the named sender if it is hosted, else the root. */
+export function sourceOf(core: RuntimeCore, sender: AgentIdLike | undefined): AnyActorRef {
+  return (sender && core.actors.byId.get(agentIdKey(sender))?.ref) || core.root;
 }
 
 export function nextEnvelopeId(core: RuntimeCore): string {

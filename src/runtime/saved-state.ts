@@ -1,8 +1,32 @@
-/** The saved runtime state: what `saveState` writes and `loadState` accepts. */
+/** The saved runtime state: its versioned zod schema (checked on load) and what `saveState` writes. */
+import { z } from 'zod';
 import type { RuntimeState } from './agent-runtime.js';
 import { InvalidArgumentError } from './errors.js';
 import type { Hosted } from './actor-host.js';
 import type { Delivery } from './envelope.js';
+
+/** The state version this runtime writes and reads. */
+export const RUNTIME_STATE_VERSION = 1;
+
+const AgentIdSchema = z.object({ type: z.string(), key: z.string() });
+const TopicIdSchema = z.object({ type: z.string(), source: z.string() });
+
+/**
+ * A saved runtime state (version 1): every hosted actor's persisted snapshot, and every message not
+ * yet handled (queued, or waiting in a mailbox). `key` is set when only that key's actors were saved.
+ */
+export const RuntimeStateSchema = z.object({
+  version: z.literal(RUNTIME_STATE_VERSION),
+  key: z.string().optional(),
+  actors: z.array(z.object({ id: AgentIdSchema, snapshot: z.unknown() })),
+  queue: z.array(z.object({
+    // A message keeps every field it has.
+    message: z.looseObject({ type: z.string().min(1) }),
+    recipient: AgentIdSchema,
+    sender: AgentIdSchema.optional(),
+    topic: TopicIdSchema.optional(),
+  })),
+});
 
 type QueuedMessage = RuntimeState['queue'][number];
 
@@ -11,7 +35,7 @@ function queued(d: Delivery): QueuedMessage {
 }
 
 /** A plain JSON copy of `actors` (with their mailboxes) and `queue`: nothing in it may depend on this process. */
-export function snapshotState(actors: Iterable<Hosted>, queue: Delivery[]): RuntimeState {
+export function snapshotState(actors: Iterable<Hosted>, queue: Delivery[], key?: string): RuntimeState {
   const savedActors: RuntimeState['actors'] = [];
   const savedQueue: QueuedMessage[] = [];
   for (const h of actors) {
@@ -19,13 +43,24 @@ export function snapshotState(actors: Iterable<Hosted>, queue: Delivery[]): Runt
     for (const d of h.mailbox) savedQueue.push(queued(d));
   }
   for (const d of queue) savedQueue.push(queued(d));
-  return JSON.parse(JSON.stringify({ version: 1, actors: savedActors, queue: savedQueue })) as RuntimeState;
+  return JSON.parse(JSON.stringify({ version: RUNTIME_STATE_VERSION, key, actors: savedActors, queue: savedQueue })) as RuntimeState;
 }
 
-/** Checks that `state` is a runtime state this version can load. */
-export function parseRuntimeState(state: RuntimeState): RuntimeState {
-  if (state?.version !== 1 || !Array.isArray(state.actors) || !Array.isArray(state.queue)) {
-    throw new InvalidArgumentError('loadState: not a troupe runtime state (expected { version: 1, actors, queue }).');
+/**
+ * Checks that `state` is a runtime state this version can load: an unsupported version, or a field
+ * of the wrong form (named by its path, e.g. `actors.0.id.type`), is an {@link InvalidArgumentError}.
+ */
+export function parseRuntimeState(state: unknown): RuntimeState {
+  if (typeof state !== 'object' || state === null || !('version' in state)) {
+    throw new InvalidArgumentError(`loadState: not a troupe runtime state (expected { version: ${RUNTIME_STATE_VERSION}, actors, queue }).`);
   }
-  return state;
+  if (state.version !== RUNTIME_STATE_VERSION) {
+    throw new InvalidArgumentError(`loadState: runtime state version ${JSON.stringify(state.version)} is not supported (this runtime reads version ${RUNTIME_STATE_VERSION}).`);
+  }
+  const parsed = RuntimeStateSchema.safeParse(state);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new InvalidArgumentError(`loadState: invalid runtime state at ${issue.path.join('.') || '(root)'}: ${issue.message}.`, { cause: parsed.error });
+  }
+  return parsed.data as RuntimeState;
 }
