@@ -213,11 +213,23 @@ export function retireActor(core: RuntimeCore, h: Hosted, error: unknown, stop: 
   checkIdle(core);
 }
 
+/** Stops every actor of `type` and drops what is queued for that type (its factory is gone). */
+export function retireAllOfType(core: RuntimeCore, type: string): void {
+  const hosted = core.actors.byType.get(type);
+  // The error only reaches someone if the actor was handling or holding a message; an Error (with
+  // its stack trace) per idle actor is most of what tearing down an invocation costs.
+  if (hosted) for (const h of [...hosted]) retireActor(core, h, h.current || h.mailbox.length > 0 ? new MessageDroppedError(`Agent type "${type}" was unregistered.`) : undefined, true);
+  // Messages still queued for that type were meant for actors that no longer exist.
+  for (const d of removeDeliveries(core.queue, (d) => d.recipient.type === type)) {
+    settleRpc(d.env.rpc, { ok: false, error: new MessageDroppedError(`Agent type "${type}" was unregistered before "${d.env.message.type}" was delivered.`) });
+  }
+}
+
 /**
  * Stops every actor hosted under `key` and drops what is queued for that key ("Key … <why>").
  * Looks only at that key's actors, and at the queue only when something is queued for it.
  */
-export function retireKey(core: RuntimeCore, key: string, why: string): void {
+export function retireAllWithKey(core: RuntimeCore, key: string, why: string): void {
   for (const h of actorsWithKey(core.actors, key)) {
     // Only an actor handling or holding a message has someone to tell; an Error per idle actor is
     // most of what retiring a run would cost.

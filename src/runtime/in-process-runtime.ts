@@ -1,22 +1,22 @@
 /** The embedded runtime: composes the actor host, routing, dispatch queue and idle tracking behind `AgentRuntime`. */
-import { createActor, fromTransition, type AnyActorRef, type InspectionEvent, type Observer, type Snapshot } from 'xstate';
+import { createActor, fromTransition, type AnyActorRef, type InspectionEvent, type Observer } from 'xstate';
 import { nanoid } from 'nanoid';
-import { AgentId, agentIdKey, validateAgentType, type AgentIdLike, type TopicIdLike } from './ids.js';
+import { agentIdKey, validateAgentType, type AgentIdLike, type TopicIdLike } from './ids.js';
 import type { Subscription } from './subscriptions.js';
 import type { Message } from './actor-contract.js';
 import type { InterventionHandler } from './interventions.js';
 import type { AgentFactory, AgentRuntime, PublishOptions, RuntimeErrorEvent, RuntimeState, SendOptions, StateOptions } from './agent-runtime.js';
-import { DuplicateAgentTypeError, InvalidArgumentError, MessageDroppedError, RuntimeStateError, UnknownAgentTypeError } from './errors.js';
-import { hostActor, retireActor, retireKey } from './actor-host.js';
+import { DuplicateAgentTypeError, InvalidArgumentError, RuntimeStateError } from './errors.js';
+import { retireActor, retireAllOfType, retireAllWithKey } from './actor-host.js';
 import { actorsWithKey, createActorDirectory } from './actor-directory.js';
-import { createScheduler, enqueue, processNext } from './delivery-loop.js';
-import { createDispatchQueue, queuedCount, queuedDeliveries, removeDeliveries, shiftDelivery } from './dispatch-queue.js';
+import { createScheduler, processNext } from './delivery-loop.js';
+import { createDispatchQueue, queuedCount, queuedDeliveries, shiftDelivery } from './dispatch-queue.js';
 import { checkIdle, createIdleTracker, resolveIdleWaiters, whenIdle } from './idle-tracker.js';
 import { createInterventionChain } from './intervention-chain.js';
 import { settleRpc } from './rpc.js';
-import { nextEnvelopeId, report, sourceOf, type RuntimeCore } from './runtime-core.js';
+import { report, type RuntimeCore } from './runtime-core.js';
 import { assertOpen, onCommand, publish, sendMessage } from './router.js';
-import { parseRuntimeState, snapshotState } from './saved-state.js';
+import { parseRuntimeState, restoreState, snapshotState } from './saved-state.js';
 import { addToIndex, createSubscriptionIndex, removeFromIndex } from './subscription-index.js';
 
 export interface InProcessRuntimeOptions {
@@ -90,17 +90,9 @@ export class InProcessRuntime implements AgentRuntime, AsyncDisposable {
   }
 
   unregisterFactory(type: string): void {
-    const core = this.#core;
-    core.factories.delete(type);
-    const hosted = core.actors.byType.get(type);
-    // The error only reaches someone if the actor was handling or holding a message; an Error (with
-    // its stack trace) per idle actor is most of what tearing down an invocation costs.
-    if (hosted) for (const h of [...hosted]) retireActor(core, h, h.current || h.mailbox.length > 0 ? new MessageDroppedError(`Agent type "${type}" was unregistered.`) : undefined, true);
-    // Messages still queued for that type were meant for actors that no longer exist.
-    for (const d of removeDeliveries(core.queue, (d) => d.recipient.type === type)) {
-      settleRpc(d.env.rpc, { ok: false, error: new MessageDroppedError(`Agent type "${type}" was unregistered before "${d.env.message.type}" was delivered.`) });
-    }
-    checkIdle(core);
+    this.#core.factories.delete(type);
+    retireAllOfType(this.#core, type);
+    checkIdle(this.#core);
   }
 
   /**
@@ -117,7 +109,7 @@ export class InProcessRuntime implements AgentRuntime, AsyncDisposable {
    */
   retireKey(key: string): void {
     if (typeof key !== 'string') throw new InvalidArgumentError(`retireKey: the key must be a string; got ${typeof key}.`);
-    retireKey(this.#core, key, 'was retired');
+    retireAllWithKey(this.#core, key, 'was retired');
     checkIdle(this.#core);
   }
 
@@ -257,28 +249,7 @@ export class InProcessRuntime implements AgentRuntime, AsyncDisposable {
    * await runtime.loadState(JSON.parse(saved), { key: 'conversation-42' });
    */
   async loadState(state: RuntimeState, options: StateOptions = {}): Promise<void> {
-    const core = this.#core;
-    assertOpen(core);
-    const { key } = options;
-    const parsed = parseRuntimeState(state);
-    if (key !== undefined && parsed.key !== undefined && parsed.key !== key) {
-      throw new InvalidArgumentError(`loadState: the state holds key "${parsed.key}", not "${key}".`);
-    }
-    const actors = key === undefined ? parsed.actors : parsed.actors.filter((a) => a.id.key === key);
-    const queue = key === undefined ? parsed.queue : parsed.queue.filter((q) => q.recipient.key === key);
-    for (const { id } of actors) {
-      if (!core.factories.has(id.type)) throw new UnknownAgentTypeError(id.type);
-    }
-    if (key !== undefined) retireKey(core, key, `was replaced by loadState`);
-    for (const { id, snapshot } of actors) {
-      const existing = core.actors.byId.get(agentIdKey(id));
-      if (existing) retireActor(core, existing, new MessageDroppedError(`Actor "${agentIdKey(id)}" was replaced by loadState.`), true);
-      const h = hostActor(core, AgentId.from(id), snapshot as Snapshot<unknown>);
-      const restored = h.ref.getSnapshot() as Snapshot<unknown> & { error?: unknown };
-      if (restored.status === 'error') report(core, { error: restored.error, agent: h.id });
-    }
-    for (const q of queue) {
-      enqueue(core, { env: { id: nextEnvelopeId(core), message: q.message, sender: q.sender, topic: q.topic, source: sourceOf(core, q.sender) }, recipient: q.recipient });
-    }
+    assertOpen(this.#core);
+    restoreState(this.#core, parseRuntimeState(state), options.key);
   }
 }

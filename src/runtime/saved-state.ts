@@ -1,9 +1,13 @@
 /** The saved runtime state: its versioned zod schema (checked on load) and what `saveState` writes. */
 import { z } from 'zod';
+import type { Snapshot } from 'xstate';
+import { AgentId, agentIdKey } from './ids.js';
 import type { RuntimeState } from './agent-runtime.js';
-import { InvalidArgumentError } from './errors.js';
-import type { Hosted } from './actor-host.js';
+import { InvalidArgumentError, MessageDroppedError, UnknownAgentTypeError } from './errors.js';
+import { hostActor, retireActor, retireAllWithKey, type Hosted } from './actor-host.js';
+import { enqueue } from './delivery-loop.js';
 import type { Delivery } from './envelope.js';
+import { nextEnvelopeId, report, sourceOf, type RuntimeCore } from './runtime-core.js';
 
 /** The state version this runtime writes and reads. */
 export const RUNTIME_STATE_VERSION = 1;
@@ -63,4 +67,31 @@ export function parseRuntimeState(state: unknown): RuntimeState {
     throw new InvalidArgumentError(`loadState: invalid runtime state at ${issue.path.join('.') || '(root)'}: ${issue.message}.`, { cause: parsed.error });
   }
   return parsed.data as RuntimeState;
+}
+
+/**
+ * Hosts `state`'s actors (replacing live ones with the same AgentId) and queues its messages. With
+ * `key`, only that key's part, and the key's live actors and queued messages are replaced as a
+ * whole. Checks every actor type has a factory before changing anything.
+ */
+export function restoreState(core: RuntimeCore, state: RuntimeState, key: string | undefined): void {
+  if (key !== undefined && state.key !== undefined && state.key !== key) {
+    throw new InvalidArgumentError(`loadState: the state holds key "${state.key}", not "${key}".`);
+  }
+  const actors = key === undefined ? state.actors : state.actors.filter((a) => a.id.key === key);
+  const queue = key === undefined ? state.queue : state.queue.filter((q) => q.recipient.key === key);
+  for (const { id } of actors) {
+    if (!core.factories.has(id.type)) throw new UnknownAgentTypeError(id.type);
+  }
+  if (key !== undefined) retireAllWithKey(core, key, 'was replaced by loadState');
+  for (const { id, snapshot } of actors) {
+    const existing = core.actors.byId.get(agentIdKey(id));
+    if (existing) retireActor(core, existing, new MessageDroppedError(`Actor "${agentIdKey(id)}" was replaced by loadState.`), true);
+    const h = hostActor(core, AgentId.from(id), snapshot as Snapshot<unknown>);
+    const restored = h.ref.getSnapshot() as Snapshot<unknown> & { error?: unknown };
+    if (restored.status === 'error') report(core, { error: restored.error, agent: h.id });
+  }
+  for (const q of queue) {
+    enqueue(core, { env: { id: nextEnvelopeId(core), message: q.message, sender: q.sender, topic: q.topic, source: sourceOf(core, q.sender) }, recipient: q.recipient });
+  }
 }
