@@ -2,7 +2,8 @@
 import { RuntimeStateError } from './errors.js';
 import { dispatch } from './actor-host.js';
 import { pushDelivery, queuedCount, shiftDelivery } from './dispatch-queue.js';
-import type { Delivery } from './envelope.js';
+import type { AgentIdLike } from './ids.js';
+import type { Envelope } from './envelope.js';
 import { checkIdle } from './idle-tracker.js';
 import { fail, type RuntimeCore } from './runtime-core.js';
 
@@ -33,13 +34,13 @@ export function createScheduler(core: RuntimeCore): () => void {
   };
 }
 
-/** Queues one delivery (or fails it, once the runtime is closed). */
-export function enqueue(core: RuntimeCore, d: Delivery): void {
+/** Queues `env` for `recipient` (or fails it, once the runtime is closed). */
+export function enqueue(core: RuntimeCore, env: Envelope, recipient: AgentIdLike): void {
   if (core.closed) {
-    fail(core, d, new RuntimeStateError('The runtime was closed.'));
+    fail(core, { env, recipient, count: null }, new RuntimeStateError('The runtime was closed.'));
     return;
   }
-  pushDelivery(core.queue, d);
+  pushDelivery(core.queue, env, recipient);
   core.schedule();
 }
 

@@ -1,11 +1,15 @@
 /** The FIFO of deliveries not yet handed to an actor: O(1) at the head, compacted as it drains, counted per AgentId key. */
-import type { Delivery } from './envelope.js';
+import type { AgentIdLike } from './ids.js';
+import type { Delivery, Envelope, KeyCount } from './envelope.js';
 
 export interface DispatchQueue {
   items: Delivery[];
   head: number;
-  /** Queued deliveries per recipient key, so retiring a key need not scan a queue that holds none for it. */
-  readonly byKey: Map<string, number>;
+  /**
+   * Queued deliveries per recipient key (no entry: none), so retiring or saving a key need not
+   * scan a queue that holds nothing for it. Each delivery holds its count, so dequeuing is cheap.
+   */
+  readonly byKey: Map<string, KeyCount>;
 }
 
 export function createDispatchQueue(): DispatchQueue {
@@ -17,18 +21,40 @@ export function queuedCount(q: DispatchQueue): number {
 }
 
 export function queuedForKey(q: DispatchQueue, key: string): number {
-  return q.byKey.get(key) ?? 0;
+  return q.byKey.get(key)?.n ?? 0;
 }
 
-function count(q: DispatchQueue, key: string, n: number): void {
-  const c = (q.byKey.get(key) ?? 0) + n;
-  if (c === 0) q.byKey.delete(key);
-  else q.byKey.set(key, c);
+function countFor(q: DispatchQueue, key: string): KeyCount {
+  let count = q.byKey.get(key);
+  if (!count) q.byKey.set(key, (count = { n: 0 }));
+  return count;
 }
 
-export function pushDelivery(q: DispatchQueue, d: Delivery): void {
-  q.items.push(d);
-  count(q, d.recipient.key, 1);
+function uncount(q: DispatchQueue, d: Delivery): void {
+  const count = d.count!;
+  d.count = null;
+  if (--count.n === 0) q.byKey.delete(d.recipient.key);
+}
+
+/** Queues `env` for `recipient`. */
+export function pushDelivery(q: DispatchQueue, env: Envelope, recipient: AgentIdLike): void {
+  const count = countFor(q, recipient.key);
+  count.n++;
+  q.items.push({ env, recipient, count });
+}
+
+/** Queues `env` for each of `recipients` (one publish: usually all under one key). */
+export function pushDeliveries(q: DispatchQueue, env: Envelope, recipients: AgentIdLike[]): void {
+  let key: string | undefined;
+  let count: KeyCount | undefined;
+  for (const recipient of recipients) {
+    if (recipient.key !== key) {
+      key = recipient.key;
+      count = countFor(q, key);
+    }
+    count!.n++;
+    q.items.push({ env, recipient, count: count! });
+  }
 }
 
 export function shiftDelivery(q: DispatchQueue): Delivery | undefined {
@@ -42,14 +68,17 @@ export function shiftDelivery(q: DispatchQueue): Delivery | undefined {
     q.items = q.items.slice(q.head);
     q.head = 0;
   }
-  count(q, d.recipient.key, -1);
+  uncount(q, d);
   return d;
 }
 
-/** Puts `ds` back at the front, ahead of everything queued (in their order). */
+/** Puts `ds` (taken off the queue earlier) back at the front, ahead of everything queued, in their order. */
 export function unshiftDeliveries(q: DispatchQueue, ds: Delivery[]): void {
+  for (const d of ds) {
+    d.count = countFor(q, d.recipient.key);
+    d.count.n++;
+  }
   q.items.splice(q.head, 0, ...ds);
-  for (const d of ds) count(q, d.recipient.key, 1);
 }
 
 /** Removes and returns every queued delivery that `match`es, keeping the others in order. */
@@ -60,7 +89,7 @@ export function removeDeliveries(q: DispatchQueue, match: (d: Delivery) => boole
   for (let i = q.head; i < q.items.length; i++) (match(q.items[i]) ? removed : kept).push(q.items[i]);
   q.items = kept;
   q.head = 0;
-  for (const d of removed) count(q, d.recipient.key, -1);
+  for (const d of removed) uncount(q, d);
   return removed;
 }
 

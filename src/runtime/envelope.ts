@@ -22,6 +22,13 @@ export interface Envelope {
 export interface Delivery {
   readonly env: Envelope;
   readonly recipient: AgentIdLike;
+  /** While queued: the dispatch queue's count for `recipient.key` (kept here so dequeuing need not look it up). */
+  count: KeyCount | null;
+}
+
+/** How many queued deliveries are addressed to one AgentId key. */
+export interface KeyCount {
+  n: number;
 }
 
 /** The XState event for `env`, built on first use. */

@@ -7,11 +7,11 @@ import type { PublishOptions, SendOptions } from './agent-runtime.js';
 import { AbortedError, InvalidArgumentError, MessageDroppedError, RuntimeStateError } from './errors.js';
 import type { Hosted } from './actor-host.js';
 import { enqueue } from './delivery-loop.js';
-import { pushDelivery } from './dispatch-queue.js';
+import { pushDeliveries } from './dispatch-queue.js';
 import type { Envelope } from './envelope.js';
 import { settlePending } from './idle-tracker.js';
 import { inOrder, runHandlers } from './intervention-chain.js';
-import { createRpc, settleRpc, type Rpc } from './rpc.js';
+import { createRpc, settleOnAbort, settleRpc, type Rpc } from './rpc.js';
 import { nextEnvelopeId, report, sourceOf, type RuntimeCore } from './runtime-core.js';
 import { recipientsOf } from './subscription-index.js';
 
@@ -66,7 +66,7 @@ function routePublish(core: RuntimeCore, message: Message, topic: TopicIdLike, s
   const recipients = recipientsOf(core.subscriptions, topic, sender, deliverToSelf);
   if (recipients.length === 0) return;
   const env: Envelope = { id: nextEnvelopeId(core), message, sender, topic, source };
-  for (const recipient of recipients) pushDelivery(core.queue, { env, recipient });
+  pushDeliveries(core.queue, env, recipients);
   core.schedule();
 }
 
@@ -83,12 +83,16 @@ export function sendMessage<R>(core: RuntimeCore, message: Message, recipient: A
       return;
     }
     const { signal, sender } = options;
-    const aborted = () => new AbortedError(`sendMessage "${message.type}" to "${agentIdKey(to)}" was aborted.`, { cause: signal?.reason });
-    if (signal?.aborted) {
-      reject(aborted());
-      return;
+    const rpc = createRpc(resolve as (value: unknown) => void, reject);
+    if (signal) {
+      const aborted = () => new AbortedError(`sendMessage "${message.type}" to "${agentIdKey(to)}" was aborted.`, { cause: signal.reason });
+      if (signal.aborted) {
+        reject(aborted());
+        return;
+      }
+      settleOnAbort(rpc, signal, aborted);
     }
-    routeSend(core, message, to, sender, sourceOf(core, sender), createRpc(resolve as (value: unknown) => void, reject, signal, aborted));
+    routeSend(core, message, to, sender, sourceOf(core, sender), rpc);
   });
 }
 
@@ -98,7 +102,7 @@ export function sendMessage<R>(core: RuntimeCore, message: Message, recipient: A
  */
 function routeSend(core: RuntimeCore, message: Message, recipient: AgentIdLike, sender: AgentIdLike | undefined, source: AnyActorRef, rpc: Rpc | undefined): void {
   if (core.interventions.handlers.length === 0) {
-    enqueue(core, { env: { id: nextEnvelopeId(core), message, sender, rpc, source }, recipient });
+    enqueue(core, { id: nextEnvelopeId(core), message, sender, rpc, source }, recipient);
     return;
   }
   const failed = (error: unknown) => (rpc ? settleRpc(rpc, { ok: false, error }) : report(core, { error, agent: recipient, sender, message }));
@@ -109,7 +113,7 @@ function routeSend(core: RuntimeCore, message: Message, recipient: AgentIdLike, 
     () => (rpc?.settled ? Promise.resolve(DROP) : runHandlers(core.interventions.handlers, message, (h, m) => h.onSend?.(m, { sender, recipient }))),
     (result) => {
       if (result === DROP) failed(new MessageDroppedError(`An intervention handler dropped "${message.type}" sent to "${agentIdKey(recipient)}".`));
-      else enqueue(core, { env: { id: nextEnvelopeId(core), message: result as Message, sender, rpc, source }, recipient });
+      else enqueue(core, { id: nextEnvelopeId(core), message: result as Message, sender, rpc, source }, recipient);
     },
     failed,
     () => settlePending(core),

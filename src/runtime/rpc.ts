@@ -9,15 +9,15 @@ export interface Rpc {
   detach?: () => void;
 }
 
-/** An RPC that settles with `abortError()` when `signal` aborts first. */
-export function createRpc(resolve: (value: unknown) => void, reject: (error: unknown) => void, signal: AbortSignal | undefined, abortError: () => unknown): Rpc {
-  const rpc: Rpc = { resolve, reject, settled: false };
-  if (signal) {
-    const onAbort = () => settleRpc(rpc, { ok: false, error: abortError() });
-    signal.addEventListener('abort', onAbort, { once: true });
-    rpc.detach = () => signal.removeEventListener('abort', onAbort);
-  }
-  return rpc;
+export function createRpc(resolve: (value: unknown) => void, reject: (error: unknown) => void): Rpc {
+  return { resolve, reject, settled: false };
+}
+
+/** Settles `rpc` with `abortError()` if `signal` aborts first. */
+export function settleOnAbort(rpc: Rpc, signal: AbortSignal, abortError: () => unknown): void {
+  const onAbort = () => settleRpc(rpc, { ok: false, error: abortError() });
+  signal.addEventListener('abort', onAbort, { once: true });
+  rpc.detach = () => signal.removeEventListener('abort', onAbort);
 }
 
 /** Settles `rpc` with `reply`, unless it has no caller or is already settled (aborted, say). */

@@ -92,6 +92,6 @@ export function restoreState(core: RuntimeCore, state: RuntimeState, key: string
     if (restored.status === 'error') report(core, { error: restored.error, agent: h.id });
   }
   for (const q of queue) {
-    enqueue(core, { env: { id: nextEnvelopeId(core), message: q.message, sender: q.sender, topic: q.topic, source: sourceOf(core, q.sender) }, recipient: q.recipient });
+    enqueue(core, { id: nextEnvelopeId(core), message: q.message, sender: q.sender, topic: q.topic, source: sourceOf(core, q.sender) }, q.recipient);
   }
 }
