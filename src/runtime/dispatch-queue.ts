@@ -6,14 +6,19 @@ export interface DispatchQueue {
   items: Delivery[];
   head: number;
   /**
-   * Queued deliveries per recipient key (no entry: none), so retiring or saving a key need not
-   * scan a queue that holds nothing for it. Each delivery holds its count, so dequeuing is cheap.
+   * Queued deliveries per recipient key, so retiring or saving a key need not scan a queue that
+   * holds nothing for it. Each delivery holds its count, so dequeuing does no lookup; counts that
+   * reach zero stay until the next sweep (see `countFor`), so a busy key is not re-inserted per message.
    */
   readonly byKey: Map<string, KeyCount>;
+  /** `byKey` is swept of zero counts when it grows to this size. */
+  sweepAt: number;
 }
 
+const MIN_SWEEP = 1024;
+
 export function createDispatchQueue(): DispatchQueue {
-  return { items: [], head: 0, byKey: new Map() };
+  return { items: [], head: 0, byKey: new Map(), sweepAt: MIN_SWEEP };
 }
 
 export function queuedCount(q: DispatchQueue): number {
@@ -26,14 +31,21 @@ export function queuedForKey(q: DispatchQueue, key: string): number {
 
 function countFor(q: DispatchQueue, key: string): KeyCount {
   let count = q.byKey.get(key);
-  if (!count) q.byKey.set(key, (count = { n: 0 }));
+  if (!count) {
+    if (q.byKey.size >= q.sweepAt) sweep(q);
+    q.byKey.set(key, (count = { n: 0 }));
+  }
   return count;
 }
 
-function uncount(q: DispatchQueue, d: Delivery): void {
-  const count = d.count!;
-  d.count = null;
-  if (--count.n === 0) q.byKey.delete(d.recipient.key);
+/** Drops the zero counts; amortised O(1) per key, since the next sweep waits for the map to double. */
+function sweep(q: DispatchQueue): void {
+  for (const [key, count] of q.byKey) if (count.n === 0) q.byKey.delete(key);
+  q.sweepAt = Math.max(MIN_SWEEP, q.byKey.size * 2);
+}
+
+function uncount(d: Delivery): void {
+  d.count!.n--;
 }
 
 /** Queues `env` for `recipient`. */
@@ -68,7 +80,7 @@ export function shiftDelivery(q: DispatchQueue): Delivery | undefined {
     q.items = q.items.slice(q.head);
     q.head = 0;
   }
-  uncount(q, d);
+  uncount(d);
   return d;
 }
 
@@ -89,7 +101,7 @@ export function removeDeliveries(q: DispatchQueue, match: (d: Delivery) => boole
   for (let i = q.head; i < q.items.length; i++) (match(q.items[i]) ? removed : kept).push(q.items[i]);
   q.items = kept;
   q.head = 0;
-  for (const d of removed) uncount(q, d);
+  for (const d of removed) uncount(d);
   return removed;
 }
 

@@ -22,7 +22,7 @@ export interface Envelope {
 export interface Delivery {
   readonly env: Envelope;
   readonly recipient: AgentIdLike;
-  /** While queued: the dispatch queue's count for `recipient.key` (kept here so dequeuing need not look it up). */
+  /** The dispatch queue's count for `recipient.key`, while queued (kept here so dequeuing need not look it up). */
   count: KeyCount | null;
 }
 
