@@ -19,9 +19,14 @@ export interface RuntimeErrorEvent {
   readonly message?: Message;
 }
 
-/** A JSON snapshot of every hosted actor and every message not yet handled. */
+/**
+ * A JSON snapshot of every hosted actor and every message not yet handled (checked against
+ * `RuntimeStateSchema` on load).
+ */
 export interface RuntimeState {
   readonly version: 1;
+  /** Set when only the actors with this `AgentId.key` (one invocation) were saved. */
+  readonly key?: string;
   readonly actors: Array<{ id: AgentIdLike; snapshot: unknown }>;
   readonly queue: Array<{ message: Message; recipient: AgentIdLike; sender?: AgentIdLike; topic?: TopicIdLike }>;
 }
@@ -30,6 +35,12 @@ export interface PublishOptions {
   sender?: AgentIdLike;
   /** Deliver to the sender too, when it subscribes to the topic. */
   deliverToSelf?: boolean;
+}
+
+/** Options of `saveState` and `loadState`. */
+export interface StateOptions {
+  /** Only the actors whose `AgentId.key` is this (one invocation), and the messages waiting for them. */
+  key?: string;
 }
 
 export interface SendOptions {
@@ -61,10 +72,13 @@ export interface AgentRuntime {
    */
   readonly isRunning: boolean;
   /**
-   * Stops and forgets every actor whose `AgentId.key` is `key` (one invocation's actors), and
-   * drops what is queued for them; factories and subscriptions stay.
+   * Stops every hosted actor whose `AgentId.key` is `key` (aborting their invoked work), rejects
+   * what waits on them with `MessageDroppedError` and drops the messages queued for them.
+   * Factories and subscriptions stay: a later message to that key creates fresh actors.
    */
   retireKey(key: string): void;
-  saveState(): Promise<RuntimeState>;
-  loadState(state: RuntimeState): Promise<void>;
+  /** Saves every hosted actor and waiting message, or (with `key`) one invocation's. */
+  saveState(options?: StateOptions): Promise<RuntimeState>;
+  /** Restores a saved state, or (with `key`) only that key's part of it, leaving other keys alone. */
+  loadState(state: RuntimeState, options?: StateOptions): Promise<void>;
 }

@@ -1,15 +1,9 @@
-/**
- * Typed errors. Every troupe error carries a stable `code` so callers can branch on it without
- * `instanceof` (which breaks across bundles and realms).
- */
-export class TroupeError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = new.target.name;
-    this.code = code;
-  }
-}
+/** The runtime's typed errors (each with a stable `code`). */
+import { TroupeError } from '../core/errors.js';
+
+// The shared basics live in core; re-exported here so existing imports keep compiling.
+export { TroupeError } from '../core/errors.js';
+export { AbortedError, throwIfAborted, abortedError } from '../core/abort.js';
 
 /** An id, topic, option or argument that does not have the required form. */
 export class InvalidArgumentError extends TroupeError {
@@ -51,29 +45,6 @@ export class RuntimeStateError extends TroupeError {
   constructor(message: string) {
     super('runtime_state', message);
   }
-}
-
-/** An operation was aborted through its AbortSignal. */
-export class AbortedError extends TroupeError {
-  constructor(message = 'The operation was aborted.', options?: { cause?: unknown }) {
-    super('aborted', message, options);
-  }
-}
-
-/**
- * Throws an {@link AbortedError} ("<what> was aborted.") when `signal` has aborted; an abort
- * reason that already is an AbortedError is thrown as it is.
- *
- * @example
- * throwIfAborted(request.signal, 'The request');
- */
-export function throwIfAborted(signal: AbortSignal | undefined, what: string): void {
-  if (signal?.aborted) throw abortedError(signal.reason, what);
-}
-
-/** The {@link AbortedError} for an abort of `what` with `reason`. */
-export function abortedError(reason: unknown, what: string): AbortedError {
-  return reason instanceof AbortedError ? reason : new AbortedError(`${what} was aborted.`, { cause: reason });
 }
 
 function describeCause(cause: unknown): string {

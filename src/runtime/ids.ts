@@ -1,5 +1,8 @@
 import { InvalidArgumentError } from './errors.js';
 
+// Re-exported so existing imports keep compiling; it lives in core.
+export { sanitizeName } from '../core/names.js';
+
 const AGENT_TYPE = /^[\w\-.]+$/;
 const AGENT_KEY = /^[\x20-\x7E]+$/;
 const TOPIC_TYPE = /^[\w\-.:=]+$/;
@@ -93,16 +96,4 @@ export function validateAgentType(type: unknown): asserts type is string {
 /** The string key an actor is registered under ("type/key"). */
 export function agentIdKey(id: AgentIdLike): string {
   return `${id.type}/${id.key}`;
-}
-
-/**
- * Turns free text (an agent's name) into letters, digits, `_` and `-`: usable as an agent type
- * or a tool name. Runs of other characters become `_`; `fallback` stands in for an empty result.
- *
- * @example
- * sanitizeName('Refund Agent (EU)') // 'Refund_Agent_EU'
- */
-export function sanitizeName(name: string, fallback = 'agent'): string {
-  const cleaned = name.replace(/[^\w-]+/g, '_').replace(/^_+|_+$/g, '');
-  return cleaned.length > 0 ? cleaned : fallback;
 }

@@ -5,3 +5,4 @@ export * from './actor-contract.js';
 export * from './interventions.js';
 export * from './agent-runtime.js';
 export { InProcessRuntime, type InProcessRuntimeOptions } from './in-process-runtime.js';
+export { RuntimeStateSchema } from './saved-state.js';

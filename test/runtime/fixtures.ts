@@ -6,7 +6,7 @@
  */
 import { assign, emit, fromPromise, setup } from 'xstate';
 import {
-  InProcessRuntime, errorCommand, publishCommand, replyCommand, replyErrorCommand, sendCommand,
+  BUSY_TAG, InProcessRuntime, errorCommand, publishCommand, replyCommand, replyErrorCommand, sendCommand,
   type AgentIdLike, type InProcessRuntimeOptions, type MessageEvent, type RuntimeCommand, type RuntimeErrorEvent,
 } from '../../src/runtime/index.js';
 
@@ -167,7 +167,7 @@ export function slowWorker(trace: string[], delayMs = 5) {
         },
       },
       working: {
-        tags: ['busy'],
+        tags: [BUSY_TAG],
         invoke: {
           src: 'work',
           input: ({ context }) => ({ seq: context.current!.message.seq }),
@@ -266,7 +266,7 @@ export const stuck = setup({
   initial: 'idle',
   states: {
     idle: { on: { '*': 'waiting' } },
-    waiting: { tags: ['busy'], invoke: { src: 'forever' } },
+    waiting: { tags: [BUSY_TAG], invoke: { src: 'forever' } },
   },
 });
 
@@ -309,7 +309,7 @@ export function oneShot(delayMs = 2) {
     states: {
       idle: { on: { '*': { target: 'working', actions: assign({ seq: ({ event }) => event.message.seq }) } } },
       working: {
-        tags: ['busy'],
+        tags: [BUSY_TAG],
         invoke: { src: 'work', onDone: { target: 'done', actions: emit(({ context }) => replyCommand(context.seq)) } },
       },
       done: { type: 'final' },
@@ -333,11 +333,11 @@ export const twoStep = setup({
   states: {
     idle: { on: { '*': 'first' } },
     first: {
-      tags: ['busy'],
+      tags: [BUSY_TAG],
       invoke: { src: 'step', input: () => 'one', onDone: { target: 'second', actions: assign({ first: ({ event }) => event.output }) } },
     },
     second: {
-      tags: ['busy'],
+      tags: [BUSY_TAG],
       invoke: { src: 'step', input: () => 'two', onDone: { target: 'idle', actions: emit(({ context, event }) => replyCommand([context.first, event.output])) } },
     },
   },

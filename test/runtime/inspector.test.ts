@@ -49,7 +49,8 @@ describe('inspection', () => {
     const routed = events.filter((ev): ev is Extract<InspectionEvent, { type: '@xstate.event' }> =>
       ev.type === '@xstate.event' && (ev.event.type === 'hop' || ev.event.type === 'ping'));
     expect(routed.map((ev) => [ev.sourceRef, ev.actorRef, ev.event.type, ev.event.message])).toEqual([
-      [undefined, a, 'hop', { type: 'hop', n: 2 }],
+      // Published from outside any actor: the runtime's root actor is the source.
+      [a.system.get('troupe.runtime'), a, 'hop', { type: 'hop', n: 2 }],
       [a, b, 'hop', { type: 'hop', n: 1 }],
       [b, c, 'hop', { type: 'hop', n: 0 }],
       [a, e, 'ping', { type: 'ping', n: 1 }],
@@ -76,11 +77,12 @@ describe('inspection', () => {
       await runtime.publishMessage({ type: 'hop', n: 2 }, new TopicId('ta', 's'));
       await runtime.stopWhenIdle();
       const ids = ['a', 'b', 'c'].map((type) => runtime!.getActor(new AgentId(type, 's'))!.sessionId);
+      const rootId = runtime.getActor(new AgentId('a', 's'))!.system.get('troupe.runtime').sessionId;
 
       const hops = () => received.filter((m) => m.type === '@xstate.event' && m.event?.type === 'hop');
       await until(() => hops().length === 3 && ids.every((id) => received.some((m) => m.type === '@xstate.actor' && m.sessionId === id)), 'inspection messages');
       expect(hops().map((m) => [m.sourceId, m.sessionId])).toEqual([
-        [undefined, ids[0]],
+        [rootId, ids[0]], // published from outside any actor: the root is the source
         [ids[0], ids[1]],
         [ids[1], ids[2]],
       ]);

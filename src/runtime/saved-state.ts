@@ -1,0 +1,97 @@
+/** The saved runtime state: its versioned zod schema (checked on load) and what `saveState` writes. */
+import { z } from 'zod';
+import type { Snapshot } from 'xstate';
+import { AgentId, agentIdKey } from './ids.js';
+import type { RuntimeState } from './agent-runtime.js';
+import { InvalidArgumentError, MessageDroppedError, UnknownAgentTypeError } from './errors.js';
+import { hostActor, retireActor, retireAllWithKey, type Hosted } from './actor-host.js';
+import { enqueue } from './delivery-loop.js';
+import type { Delivery } from './envelope.js';
+import { nextEnvelopeId, report, sourceOf, type RuntimeCore } from './runtime-core.js';
+
+/** The state version this runtime writes and reads. */
+export const RUNTIME_STATE_VERSION = 1;
+
+const AgentIdSchema = z.object({ type: z.string(), key: z.string() });
+const TopicIdSchema = z.object({ type: z.string(), source: z.string() });
+
+/**
+ * A saved runtime state (version 1): every hosted actor's persisted snapshot, and every message not
+ * yet handled (queued, or waiting in a mailbox). `key` is set when only that key's actors were saved.
+ */
+export const RuntimeStateSchema = z.object({
+  version: z.literal(RUNTIME_STATE_VERSION),
+  key: z.string().optional(),
+  actors: z.array(z.object({ id: AgentIdSchema, snapshot: z.unknown() })),
+  queue: z.array(z.object({
+    // A message keeps every field it has.
+    message: z.looseObject({ type: z.string().min(1) }),
+    recipient: AgentIdSchema,
+    sender: AgentIdSchema.optional(),
+    topic: TopicIdSchema.optional(),
+  })),
+});
+
+type QueuedMessage = RuntimeState['queue'][number];
+
+function queued(d: Delivery): QueuedMessage {
+  return { message: d.env.message, recipient: d.recipient, sender: d.env.sender, topic: d.env.topic };
+}
+
+/** A plain JSON copy of `actors` (with their mailboxes) and `queue`: nothing in it may depend on this process. */
+export function snapshotState(actors: Iterable<Hosted>, queue: Delivery[], key?: string): RuntimeState {
+  const savedActors: RuntimeState['actors'] = [];
+  const savedQueue: QueuedMessage[] = [];
+  for (const h of actors) {
+    savedActors.push({ id: h.id.toJSON(), snapshot: h.ref.getPersistedSnapshot() });
+    for (const d of h.mailbox) savedQueue.push(queued(d));
+  }
+  for (const d of queue) savedQueue.push(queued(d));
+  return JSON.parse(JSON.stringify({ version: RUNTIME_STATE_VERSION, key, actors: savedActors, queue: savedQueue })) as RuntimeState;
+}
+
+/**
+ * Checks that `state` is a runtime state this version can load: an unsupported version, or a field
+ * of the wrong form (named by its path, e.g. `actors.0.id.type`), is an {@link InvalidArgumentError}.
+ */
+export function parseRuntimeState(state: unknown): RuntimeState {
+  if (typeof state !== 'object' || state === null || !('version' in state)) {
+    throw new InvalidArgumentError(`loadState: not a troupe runtime state (expected { version: ${RUNTIME_STATE_VERSION}, actors, queue }).`);
+  }
+  if (state.version !== RUNTIME_STATE_VERSION) {
+    throw new InvalidArgumentError(`loadState: runtime state version ${JSON.stringify(state.version)} is not supported (this runtime reads version ${RUNTIME_STATE_VERSION}).`);
+  }
+  const parsed = RuntimeStateSchema.safeParse(state);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new InvalidArgumentError(`loadState: invalid runtime state at ${issue.path.join('.') || '(root)'}: ${issue.message}.`, { cause: parsed.error });
+  }
+  return parsed.data as RuntimeState;
+}
+
+/**
+ * Hosts `state`'s actors (replacing live ones with the same AgentId) and queues its messages. With
+ * `key`, only that key's part, and the key's live actors and queued messages are replaced as a
+ * whole. Checks every actor type has a factory before changing anything.
+ */
+export function restoreState(core: RuntimeCore, state: RuntimeState, key: string | undefined): void {
+  if (key !== undefined && state.key !== undefined && state.key !== key) {
+    throw new InvalidArgumentError(`loadState: the state holds key "${state.key}", not "${key}".`);
+  }
+  const actors = key === undefined ? state.actors : state.actors.filter((a) => a.id.key === key);
+  const queue = key === undefined ? state.queue : state.queue.filter((q) => q.recipient.key === key);
+  for (const { id } of actors) {
+    if (!core.factories.has(id.type)) throw new UnknownAgentTypeError(id.type);
+  }
+  if (key !== undefined) retireAllWithKey(core, key, 'was replaced by loadState');
+  for (const { id, snapshot } of actors) {
+    const existing = core.actors.byId.get(agentIdKey(id));
+    if (existing) retireActor(core, existing, new MessageDroppedError(`Actor "${agentIdKey(id)}" was replaced by loadState.`), true);
+    const h = hostActor(core, AgentId.from(id), snapshot as Snapshot<unknown>);
+    const restored = h.ref.getSnapshot() as Snapshot<unknown> & { error?: unknown };
+    if (restored.status === 'error') report(core, { error: restored.error, agent: h.id });
+  }
+  for (const q of queue) {
+    enqueue(core, { id: nextEnvelopeId(core), message: q.message, sender: q.sender, topic: q.topic, source: sourceOf(core, q.sender) }, q.recipient);
+  }
+}
