@@ -70,7 +70,7 @@ describe('inspect(): a client that connects late', () => {
       expect(client.messages.every((m) => typeof m._version === 'string')).toBe(true);
     }
     // The hosted actors are named by their AgentId, with their machine's definition.
-    const triage = after.messages.find((m) => m.type === '@xstate.actor' && /\.Triage\/main$/.test(m.name));
+    const triage = after.messages.find((m) => m.type === '@xstate.actor' && /\.Triage\/run_/.test(m.name));
     expect(triage).toMatchObject({ definition: expect.stringContaining('callingModel'), snapshot: { status: 'active' } });
   });
 
