@@ -1,4 +1,4 @@
-import { TroupeError } from '../runtime/errors.js';
+import { TroupeError } from '../core/index.js';
 
 /**
  * An agent's turn failed (model error, tool runtime failure); `cause` holds the original error.

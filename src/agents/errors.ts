@@ -1,4 +1,4 @@
-import { TroupeError } from '../runtime/errors.js';
+import { TroupeError } from '../core/index.js';
 
 /**
  * A model call failed: an HTTP error from the provider, a connection failure or a timeout.

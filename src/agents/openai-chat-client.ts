@@ -3,7 +3,7 @@
 import type { ClientOptions, OpenAI } from 'openai';
 import type { Stream } from 'openai/core/streaming';
 import type { ChatCompletionChunk, ChatCompletionCreateParams } from 'openai/resources/chat/completions';
-import { AbortedError, throwIfAborted } from '../runtime/errors.js';
+import { AbortedError, throwIfAborted } from '../core/index.js';
 import type { ChatClient, ChatRequest, ChatResponse, ChatStreamEvent, ModelSettings } from './chat-client.js';
 import { ChatClientConfigError, ChatClientError } from './errors.js';
 import {

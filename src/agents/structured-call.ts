@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { InvalidArgumentError, TroupeError, throwIfAborted } from '../runtime/errors.js';
+import { TroupeError, throwIfAborted } from '../core/index.js';
+import { InvalidArgumentError } from '../runtime/errors.js';
 import type { ChatClient, ModelSettings } from './chat-client.js';
 import { addUsage, ZERO_USAGE, type ChatMessage, type Usage } from './chat-message.js';
 import { validateChatResponse } from './chat-response.js';

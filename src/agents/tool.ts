@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { abortedError, throwIfAborted } from '../runtime/errors.js';
-import { sanitizeName } from '../runtime/ids.js';
+import { abortedError, throwIfAborted } from '../core/index.js';
+import { sanitizeName } from '../core/index.js';
 import type { ToolDefinition } from './chat-client.js';
 import type { ToolCall } from './chat-message.js';
 import { ToolDefinitionError } from './errors.js';

@@ -1,4 +1,4 @@
-import { TroupeError } from '../runtime/errors.js';
+import { TroupeError } from '../core/index.js';
 
 /** An orchestration was configured wrongly (no members, duplicate names, bad limits…). */
 export class OrchestrationConfigError extends TroupeError {

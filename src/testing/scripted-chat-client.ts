@@ -10,7 +10,8 @@ import type {
 } from '../agents/chat-client.js';
 import type { ChatMessage, ToolCall, Usage } from '../agents/chat-message.js';
 import { ChatClientError } from '../agents/errors.js';
-import { AbortedError, InvalidArgumentError, TroupeError, abortedError, throwIfAborted } from '../runtime/errors.js';
+import { AbortedError, TroupeError, abortedError, throwIfAborted } from '../core/index.js';
+import { InvalidArgumentError } from '../runtime/errors.js';
 
 /** A tool call the scripted model makes. `arguments` objects are sent as JSON; strings as given (e.g. broken JSON). */
 export interface ScriptedToolCall {
