@@ -142,11 +142,22 @@ interface Registration {
   prefix: string;
   factories: string[];
   subscriptions: string[];
-  /** Registered by `register()`: kept until `unregister()`. */
-  pinned: boolean;
-  /** Live runs using it. */
-  live: number;
 }
+
+function removeRegistration(runtime: AgentRuntime, registration: Registration): void {
+  for (const id of registration.subscriptions.splice(0)) runtime.removeSubscription(id);
+  for (const type of registration.factories.splice(0)) runtime.unregisterFactory(type);
+}
+
+/**
+ * Removes the registrations of an orchestration object that was garbage-collected (one built per
+ * request, say). Only idle registrations can be left then: a live run's actors keep their
+ * orchestration alive.
+ */
+const collected = new FinalizationRegistry<{ runtime: WeakRef<AgentRuntime>; registration: Registration }>(({ runtime, registration }) => {
+  const target = runtime.deref();
+  if (target) removeRegistration(target, registration);
+});
 
 export abstract class Orchestration<TOut = OrchestrationOutput, TIn = unknown> {
   /**
@@ -246,28 +257,30 @@ export abstract class Orchestration<TOut = OrchestrationOutput, TIn = unknown> {
   }
 
   /**
-   * Registers this orchestration's actor types and subscriptions on `runtime` and keeps them
-   * until {@link unregister}. Needed before `runtime.loadState` of a saved run in a fresh runtime;
-   * a long-lived server may call it once at start-up. Without it, `invoke` registers on demand
-   * and releases the registrations once no run of this orchestration is live on the runtime.
+   * Registers this orchestration's actor types and subscriptions on `runtime` (once; `invoke`
+   * does it on demand). They stay — every later run reuses them — until {@link unregister}, or
+   * until this orchestration object is garbage-collected. Needed before `runtime.loadState` of a
+   * saved run in a fresh runtime.
    *
    * @example
    * support.register(runtime);
    * await runtime.loadState(saved);
    */
   register(runtime: AgentRuntime): void {
-    this.acquire(runtime).pinned = true;
+    this.acquire(runtime);
   }
 
   /**
-   * Removes what {@link register} added to `runtime` (its factories, subscriptions and any actor
-   * still running — a run in flight fails).
+   * Removes what {@link register} (or `invoke`) added to `runtime`: its factories, subscriptions
+   * and any actor still running (a run in flight fails). Afterwards `runtime.stats` counts
+   * nothing of this orchestration.
    */
   unregister(runtime: AgentRuntime): void {
     const registration = this.registrations.get(runtime);
     if (!registration) return;
     this.registrations.delete(runtime);
-    this.removeRegistration(runtime, registration);
+    removeRegistration(runtime, registration);
+    collected.unregister(registration);
   }
 
   /**
@@ -280,11 +293,11 @@ export abstract class Orchestration<TOut = OrchestrationOutput, TIn = unknown> {
     if (existing) return existing;
     for (let n = 1; ; n++) {
       const prefix = n === 1 ? this.id : `${this.id}_${n}`;
-      const registration: Registration = { prefix, factories: [], subscriptions: [], pinned: false, live: 0 };
+      const registration: Registration = { prefix, factories: [], subscriptions: [] };
       try {
         this.registerAll(runtime, registration);
       } catch (error) {
-        this.removeRegistration(runtime, registration);
+        removeRegistration(runtime, registration);
         if (!(error instanceof DuplicateAgentTypeError)) throw error;
         if (this.options.id !== undefined) {
           throw new OrchestrationConfigError(`${this.kind}: another orchestration already registered actor types with id "${this.id}" on this runtime; give each a distinct "id".`);
@@ -292,25 +305,27 @@ export abstract class Orchestration<TOut = OrchestrationOutput, TIn = unknown> {
         continue;
       }
       this.registrations.set(runtime, registration);
+      // An orchestration made per request and dropped must not leave its types behind forever.
+      collected.register(this, { runtime: new WeakRef(runtime), registration }, registration);
       return registration;
     }
   }
 
   private registerAll(runtime: AgentRuntime, registration: Registration): void {
     const { prefix } = registration;
-    const factory = (part: string, build: (ids: RunIds) => { logic: AnyActorLogic; input: unknown }) => {
+    // Factories hold this orchestration weakly (see `collected`): the runtime must not keep it alive.
+    const self = new WeakRef(this);
+    const factory = (part: string) => {
       const type = `${prefix}.${part}`;
-      runtime.registerFactory(type, ({ id }) => build(this.idsFor(prefix, id.key)));
+      runtime.registerFactory(type, ({ id }) => {
+        const orchestration = self.deref();
+        if (!orchestration) throw new OrchestrationConfigError(`The orchestration that registered "${type}" no longer exists.`);
+        return orchestration.actorSpec(part, orchestration.idsFor(prefix, id.key));
+      });
       registration.factories.push(type);
     };
-    for (const member of this.bindings) {
-      factory(member.slug, (ids) => ({ logic: this.agentLogic(member), input: this.agentInput(member, ids) }));
-    }
-    factory('manager', (ids) => ({ logic: this.managerLogic(), input: this.managerInput(ids) }));
-    factory('gateway', (ids) => ({ logic: this.gatewayLogic(), input: { invocationId: ids.key, topic: ids.conversation, boundary: ids.boundary, useCallback: Boolean(this.options.humanResponse) } }));
-    factory('start', (ids) => ({ logic: startExecutorMachine, input: { topic: ids.conversation, manager: ids.manager } }));
-    factory('end', (ids) => ({ logic: this.endLogic(), input: { boundary: ids.boundary } }));
-    factory('boundary', (ids) => ({ logic: this.boundaryLogic(), input: { invocationId: ids.key } }));
+    for (const member of this.bindings) factory(member.slug);
+    for (const part of ['manager', 'gateway', 'start', 'end', 'boundary']) factory(part);
     const subscribe = (topic: string, parts: string[]) => {
       for (const part of parts) {
         const subscription = new TypeSubscription(`${prefix}.${topic}`, `${prefix}.${part}`);
@@ -426,7 +441,22 @@ export abstract class Orchestration<TOut = OrchestrationOutput, TIn = unknown> {
     return { prefix, key, manager: at('manager'), gateway: at('gateway'), start: at('start'), end: at('end'), boundary: at('boundary'), conversation: topic('conversation'), replies: topic('replies') };
   }
 
-  /** A run handle on `runtime`, registering this orchestration there for as long as it is live. */
+  /** What the factory of `part` (a member slug, `manager`, `gateway`…) hosts for one run. */
+  private actorSpec(part: string, ids: RunIds): { logic: AnyActorLogic; input: unknown } {
+    switch (part) {
+      case 'manager': return { logic: this.managerLogic(), input: this.managerInput(ids) };
+      case 'gateway': return { logic: this.gatewayLogic(), input: { invocationId: ids.key, topic: ids.conversation, boundary: ids.boundary, useCallback: Boolean(this.options.humanResponse) } };
+      case 'start': return { logic: startExecutorMachine, input: { topic: ids.conversation, manager: ids.manager } };
+      case 'end': return { logic: this.endLogic(), input: { boundary: ids.boundary } };
+      case 'boundary': return { logic: this.boundaryLogic(), input: { invocationId: ids.key } };
+      default: {
+        const member = this.bindings.find((m) => m.slug === part)!;
+        return { logic: this.agentLogic(member), input: this.agentInput(member, ids) };
+      }
+    }
+  }
+
+  /** A run handle on `runtime` (registering this orchestration there first, if needed). */
   private open(runtime: AgentRuntime, id: string | undefined, options: Omit<InvokeOptions, 'continueFrom'>): Invocation<TOut> {
     const registration = this.acquire(runtime);
     const invocation = new Invocation<TOut>(runtime, {
@@ -436,29 +466,10 @@ export abstract class Orchestration<TOut = OrchestrationOutput, TIn = unknown> {
       timeoutMs: options.timeoutMs,
       onEvent: (event) => this.onEvent(event),
     });
-    if (invocation.result.status !== 'running') {
-      this.release(runtime, registration);
-      return invocation;
-    }
-    registration.live++;
+    if (invocation.result.status !== 'running') return invocation;
     this.live.set(invocation.id, invocation);
-    invocation.onCleanup(() => {
-      this.live.delete(invocation.id);
-      registration.live--;
-      this.release(runtime, registration);
-    });
+    invocation.onCleanup(() => this.live.delete(invocation.id));
     return invocation;
-  }
-
-  /** Drops an on-demand registration nobody uses any more (explicit ones stay). */
-  private release(runtime: AgentRuntime, registration: Registration): void {
-    if (registration.pinned || registration.live > 0 || this.registrations.get(runtime) !== registration) return;
-    this.unregister(runtime);
-  }
-
-  private removeRegistration(runtime: AgentRuntime, registration: Registration): void {
-    for (const id of registration.subscriptions.splice(0)) runtime.removeSubscription(id);
-    for (const type of registration.factories.splice(0)) runtime.unregisterFactory(type);
   }
 
   private agentInput(member: MemberBinding, ids: RunIds): AgentActorInput {
