@@ -83,6 +83,9 @@ describe('invoke / OrchestrationResult', () => {
     const outputs = await Promise.all(results.map((r) => r.get()));
     outputs.forEach((output, i) => expect(output.messages[0].content).toBe(`B<task ${i}>`));
     await runtime.stopWhenIdle();
+    // Every run's actors are retired; only the orchestration's own registrations stay, until unregister().
+    expect(runtime.stats).toEqual({ actors: 0, factories: 7, subscriptions: 8, queued: 0, busy: 0 });
+    orchestration.unregister(runtime);
     expect(runtime.stats).toEqual({ actors: 0, factories: 0, subscriptions: 0, queued: 0, busy: 0 });
   });
 
@@ -166,6 +169,9 @@ describe('invoke input checks', () => {
     await expect(quick.get(Number.NaN)).rejects.toThrow(/get\(timeoutMs\)/);
     await quick.get();
     await runtime.stopWhenIdle();
+    // Invalid timeouts leave no actor behind; the orchestration's registrations stay until unregister().
+    expect(runtime.stats).toMatchObject({ actors: 0, queued: 0, busy: 0 });
+    orchestration.unregister(runtime);
     expect(runtime.stats).toMatchObject({ factories: 0, subscriptions: 0, actors: 0 });
   });
 
