@@ -8,7 +8,8 @@
 import type { AnyActorLogic } from 'xstate';
 import type { ChatCompletionAgent } from '../agents/chat-completion-agent.js';
 import type { ActorEvent } from '../actors/events.js';
-import { EVENT, GEN_AI, TROUPE, loadOtel, otel, startInvocationTrace, type InvocationTrace, type TracingLookup } from '../tracing/index.js';
+import { EVENT, GEN_AI, TROUPE, loadOtel, otel, startInvocationTrace, type InvocationTrace } from '../tracing/index.js';
+import type { TracingLookup } from '../tracing/types.js';
 import { OrchestrationConfigError } from './errors.js';
 import type { Invocation } from './invocation.js';
 
