@@ -4,7 +4,7 @@
  */
 import { assign, fromPromise } from 'xstate';
 import type { ChatCompletionAgent } from '../agents/chat-completion-agent.js';
-import type { ChatResponse } from '../agents/chat-client.js';
+import type { ChatResponse, ChatStreamEvent } from '../agents/chat-client.js';
 import { validateChatResponse } from '../agents/chat-response.js';
 import { executeToolCall, parseToolArguments, type Tool } from '../agents/tool.js';
 import type { ToolCall } from '../agents/chat-message.js';
@@ -12,6 +12,8 @@ import { agentMachine, hearHistory, hearResponse, type ModelCallInput, type RunT
 import type { ResponseFilter } from './tool-call-filter.js';
 import type { StreamedTextEvent } from './events.js';
 import { streamedModelCall } from './streamed-model-call.js';
+import type { TracingLookup } from '../tracing/types.js';
+import { modelInfo, runTracingOf, turnTracingActions } from './agent-tracing.js';
 
 export interface AgentActorHooks {
   /**
@@ -38,27 +40,53 @@ export interface AgentActorHooks {
  * runtime.addSubscription(new TypeSubscription('chat', 'refund'));
  */
 export function createAgentActor(agent: ChatCompletionAgent, hooks: AgentActorHooks = {}) {
+  return agentActor(agent, hooks);
+}
+
+/**
+ * The agent actor of traced runs (internal, used by orchestrations): {@link createAgentActor}
+ * plus a span per turn, model call and tool call, in the run `tracing` finds by invocation id.
+ * A separate logic, so untraced runs pay nothing for it.
+ */
+export function createTracedAgentActor(agent: ChatCompletionAgent, hooks: AgentActorHooks, tracing: TracingLookup) {
+  return agentActor(agent, hooks, tracing);
+}
+
+function agentActor(agent: ChatCompletionAgent, hooks: AgentActorHooks, tracing?: TracingLookup) {
   const onDelta = hooks.onDelta ?? (() => {});
   const tools: readonly Tool[] = agent.tools;
+  const callModel = async (input: ModelCallInput, signal: AbortSignal): Promise<ChatResponse> => {
+    const request = { messages: input.messages, tools: input.tools.length > 0 ? input.tools : undefined, modelSettings: agent.modelSettings, signal };
+    if (hooks.stream) return streamedModelCall(agent, request, (event) => onDelta(event, input.invocationId));
+    // A custom ChatClient's answer is checked here, so a bad one fails the turn naming the agent.
+    return validateChatResponse(await agent.client.complete(request), agent.name);
+  };
+  const info = tracing ? modelInfo(agent) : undefined;
   return agentMachine.provide({
     actors: {
-      callModel: fromPromise<ChatResponse, ModelCallInput>(async ({ input, signal }) => {
-        const request = { messages: input.messages, tools: input.tools.length > 0 ? input.tools : undefined, modelSettings: agent.modelSettings, signal };
-        if (hooks.stream) return streamedModelCall(agent, request, (event) => onDelta(event, input.invocationId));
-        // A custom ChatClient's answer is checked here, so a bad one fails the turn naming the agent.
-        return validateChatResponse(await agent.client.complete(request), agent.name);
+      callModel: fromPromise<ChatResponse, ModelCallInput>(({ input, signal }) => {
+        const run = tracing?.(input.invocationId);
+        return run ? run.modelCall(input.agent, info!, input.messages, () => callModel(input, signal)) : callModel(input, signal);
       }),
-      runTools: fromPromise<RunToolsOutput, RunToolsInput>(({ input, signal }) => runTools(tools, input, signal)),
+      runTools: fromPromise<RunToolsOutput, RunToolsInput>(({ input, signal, self }) => {
+        const run = tracing && runTracingOf(tracing, self);
+        return runTools(tools, input, signal, run ? (call, execute) => run.toolCall(input.agent, call, execute) : undefined);
+      }),
     },
-    actions: hooks.filter ? {
-      cacheResponse: assign(({ context, event }) => hearResponse(context, event, hooks.filter!)),
-      loadHistory: assign(({ context, event }) => hearHistory(context, event, hooks.filter!)),
-    } : {},
+    actions: {
+      ...(hooks.filter ? {
+        cacheResponse: assign(({ context, event }) => hearResponse(context, event, hooks.filter!)),
+        loadHistory: assign(({ context, event }) => hearHistory(context, event, hooks.filter!)),
+      } : {}),
+      ...(tracing ? turnTracingActions(tracing) : {}),
+    },
   });
 }
 
-/** Runs the calls in parallel; calls that need approval (and were not approved) are held back. */
-async function runTools(tools: readonly Tool[], input: RunToolsInput, signal: AbortSignal): Promise<RunToolsOutput> {
+type ToolResult = Awaited<ReturnType<typeof executeToolCall>>;
+
+/** Runs the calls in parallel (each through `wrap`, when tracing); calls that need approval (and were not approved) are held back. */
+async function runTools(tools: readonly Tool[], input: RunToolsInput, signal: AbortSignal, wrap?: (call: ToolCall, run: () => Promise<ToolResult>) => Promise<ToolResult>): Promise<RunToolsOutput> {
   const needApproval: ToolCall[] = [];
   const toRun: ToolCall[] = [];
   for (const call of input.calls) {
@@ -68,7 +96,7 @@ async function runTools(tools: readonly Tool[], input: RunToolsInput, signal: Ab
   const results = await Promise.all(toRun.map(async (call) => ({
     toolCallId: call.id,
     name: call.name,
-    ...(await executeToolCall(tools, call, { signal, agent: input.agent })),
+    ...(await (wrap ? wrap(call, () => executeToolCall(tools, call, { signal, agent: input.agent })) : executeToolCall(tools, call, { signal, agent: input.agent }))),
   })));
   return { results, needApproval };
 }

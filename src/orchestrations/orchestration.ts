@@ -10,7 +10,7 @@ import { fromCallback, fromPromise, type AnyActorLogic } from 'xstate';
 import type { ChatClient } from '../agents/chat-client.js';
 import { ChatMessageSchema, type ChatMessage } from '../agents/chat-message.js';
 import type { ChatCompletionAgent } from '../agents/chat-completion-agent.js';
-import { createAgentActor, type AgentActorHooks } from '../actors/agent-actor.js';
+import { createAgentActor, createTracedAgentActor, type AgentActorHooks } from '../actors/agent-actor.js';
 import type { AgentActorInput } from '../actors/agent-machine.js';
 import { endExecutorMachine } from '../actors/end-executor.js';
 import type { OrchestrationOutput } from '../actors/output.js';
@@ -29,6 +29,7 @@ import { extractStructuredOutput } from './structured-output.js';
 import { renderFlowchart } from './mermaid.js';
 import { TOPOLOGY_NODES, orchestrationTopology, type TopologyDiagram, type TopologyMember } from './topology.js';
 import { taskMessages } from './task.js';
+import { OrchestrationTracing, type TracingOptions } from './tracing.js';
 
 export type { OrchestrationOutput };
 
@@ -80,6 +81,15 @@ export interface OrchestrationOptions<TOut = OrchestrationOutput, TIn = unknown>
   humanReview?: boolean | ReadonlyArray<ChatCompletionAgent | string>;
   /** Checked after every reply (and, for handoff, every user reply); true ends with reason `terminated`. */
   terminationCondition?: (conversation: ChatMessage[]) => boolean | Promise<boolean>;
+  /**
+   * OpenTelemetry spans for every run, when `@opentelemetry/api` is installed and an SDK is
+   * registered (see {@link TracingOptions}; nothing to install or pay otherwise). Default `{}`:
+   * traced, without message contents. `false`: never traced.
+   *
+   * @example
+   * new SequentialOrchestration({ members, tracing: { captureContent: true } });
+   */
+  tracing?: TracingOptions | false;
 }
 
 export interface InvokeOptions {
@@ -175,6 +185,7 @@ export abstract class Orchestration<TOut = OrchestrationOutput, TIn = unknown> {
   /** Actor logic built once per orchestration (building a machine with `provide` is costly). */
   private readonly logicCache = new Map<unknown, AnyActorLogic>();
   private readonly reviewed: ReadonlySet<string>;
+  private readonly tracing: OrchestrationTracing;
 
   protected constructor(protected readonly kind: string, options: OrchestrationOptions<TOut, TIn>) {
     if (!options || !Array.isArray(options.members) || options.members.length === 0) {
@@ -207,6 +218,7 @@ export abstract class Orchestration<TOut = OrchestrationOutput, TIn = unknown> {
     this.bindings = options.members.map((agent, i) => ({ agent, name: agent.name, slug: slugs[i] }));
     this.id = options.id ?? `${kind.replace(/Orchestration$/, '').toLowerCase()}_${stableHash(`${kind}\u0000${names.join('\u0000')}`)}`;
     this.reviewed = reviewedAgents(kind, options.humanReview, names);
+    this.tracing = new OrchestrationTracing(kind, options.tracing);
   }
 
   /**
@@ -221,6 +233,9 @@ export abstract class Orchestration<TOut = OrchestrationOutput, TIn = unknown> {
     if (!runtime.isRunning) {
       throw new RuntimeStateError(`${this.kind}.invoke: the runtime is not running; call runtime.start() first (a run on a stopped runtime would wait forever).`);
     }
+    // Only the first run waits, while the optional OpenTelemetry API loads.
+    const tracingReady = this.tracing.ready();
+    if (tracingReady) await tracingReady;
     const messages = this.options.inputTransform ? await this.options.inputTransform(task) : taskMessages(task);
     const history = options.continueFrom === undefined ? [] : priorConversation(options.continueFrom, this.kind);
     const invocation = this.open(runtime, undefined, options);
@@ -250,6 +265,8 @@ export abstract class Orchestration<TOut = OrchestrationOutput, TIn = unknown> {
   async attach(invocationId: string, runtime: AgentRuntime, options: Omit<InvokeOptions, 'continueFrom'> = {}): Promise<OrchestrationResult<TOut>> {
     if (!runtime.isRunning) throw new RuntimeStateError(`${this.kind}.attach: the runtime is not running; call runtime.start() first.`);
     if (this.live.has(invocationId)) throw new InvocationStateError(`${this.kind}.attach: invocation ${invocationId} is already running in this process.`);
+    const tracingReady = this.tracing.ready();
+    if (tracingReady) await tracingReady;
     const invocation = this.open(runtime, invocationId, options);
     const open = await runtime.sendMessage<OpenRequest[]>({ type: 'list_requests' }, invocation.ids.gateway);
     for (const request of open) invocation.report(requestEvent(request));
@@ -451,7 +468,7 @@ export abstract class Orchestration<TOut = OrchestrationOutput, TIn = unknown> {
       case 'boundary': return { logic: this.boundaryLogic(), input: { invocationId: ids.key } };
       default: {
         const member = this.bindings.find((m) => m.slug === part)!;
-        return { logic: this.agentLogic(member), input: this.agentInput(member, ids) };
+        return { logic: this.agentLogic(member, this.tracing.isTraced(ids.key)), input: this.agentInput(member, ids) };
       }
     }
   }
@@ -464,10 +481,15 @@ export abstract class Orchestration<TOut = OrchestrationOutput, TIn = unknown> {
       ids: (key) => this.idsFor(registration.prefix, key),
       signal: options.signal,
       timeoutMs: options.timeoutMs,
-      onEvent: (event) => this.onEvent(event),
+      onEvent: (event) => {
+        this.tracing.event(invocation.id, event);
+        return this.onEvent(event);
+      },
     });
     if (invocation.result.status !== 'running') return invocation;
     this.live.set(invocation.id, invocation);
+    // Before any actor of the run exists: its agents are created with the traced logic.
+    this.tracing.start(invocation as Invocation<unknown>, this.kind, this.id);
     invocation.onCleanup(() => this.live.delete(invocation.id));
     return invocation;
   }
@@ -485,8 +507,9 @@ export abstract class Orchestration<TOut = OrchestrationOutput, TIn = unknown> {
     };
   }
 
-  /** The agent actor's logic: built once per member, shared by every run. */
-  private agentLogic(member: MemberBinding): AnyActorLogic {
+  /** The agent actor's logic: built once per member (and once more for traced runs), shared by every run. */
+  private agentLogic(member: MemberBinding, traced: boolean): AnyActorLogic {
+    if (traced) return this.tracing.agentLogic(member.agent, () => createTracedAgentActor(member.agent, this.agentHooks(), this.tracing.lookup));
     return this.cachedLogic(member.agent, () => createAgentActor(member.agent, this.agentHooks()));
   }
 
