@@ -55,6 +55,7 @@ export function resolveIdleWaiters(core: RuntimeCore): void {
 /** One message or reply has left the intervention handlers. */
 export function settlePending(core: RuntimeCore): void {
   core.idle.pending--;
+  if (core.idle.pending === 0 && core.retiredInChain.size > 0) core.retiredInChain.clear();
   checkIdle(core);
 }
 

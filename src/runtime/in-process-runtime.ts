@@ -70,6 +70,8 @@ export class InProcessRuntime implements AgentRuntime, AsyncDisposable {
       running: false,
       closed: false,
       scheduled: false,
+      retiredInChain: new Map(),
+      retires: 0,
       schedule: () => {},
       command: (h, command) => onCommand(core, h, command),
     };
@@ -109,7 +111,10 @@ export class InProcessRuntime implements AgentRuntime, AsyncDisposable {
    */
   retireKey(key: string): void {
     if (typeof key !== 'string') throw new InvalidArgumentError(`retireKey: the key must be a string; got ${typeof key}.`);
-    retireAllWithKey(this.#core, key, 'was retired');
+    const core = this.#core;
+    // Messages still in the intervention chain were sent before this: they must not recreate the key's actors.
+    if (core.idle.pending > 0) core.retiredInChain.set(key, ++core.retires);
+    retireAllWithKey(core, key, 'was retired');
     checkIdle(this.#core);
   }
 

@@ -12,7 +12,7 @@ import type { Envelope } from './envelope.js';
 import { settlePending } from './idle-tracker.js';
 import { inOrder, runHandlers } from './intervention-chain.js';
 import { createRpc, settleOnAbort, settleRpc, type Rpc } from './rpc.js';
-import { nextEnvelopeId, report, sourceOf, type RuntimeCore } from './runtime-core.js';
+import { nextEnvelopeId, report, retiredSince, sourceOf, type RuntimeCore } from './runtime-core.js';
 import { recipientsOf } from './subscription-index.js';
 
 const RESOLVED: Promise<void> = Promise.resolve();
@@ -46,6 +46,7 @@ export function publish(core: RuntimeCore, message: Message, topic: TopicIdLike,
     return RESOLVED;
   }
   core.idle.pending++;
+  const entered = core.retires;
   return inOrder(
     core.interventions,
     () => runHandlers(core.interventions.handlers, message, (h, m) => h.onPublish?.(m, { sender, topic })),
@@ -53,7 +54,7 @@ export function publish(core: RuntimeCore, message: Message, topic: TopicIdLike,
       if (result === DROP) {
         report(core, { error: new MessageDroppedError(`An intervention handler dropped "${message.type}" published on "${topic.type}".`), sender, topic, message });
       } else {
-        routePublish(core, result as Message, topic, sender, from, deliverToSelf);
+        routePublish(core, result as Message, topic, sender, from, deliverToSelf, entered);
       }
     },
     onError,
@@ -61,9 +62,11 @@ export function publish(core: RuntimeCore, message: Message, topic: TopicIdLike,
   );
 }
 
-function routePublish(core: RuntimeCore, message: Message, topic: TopicIdLike, sender: AgentIdLike | undefined, source: AnyActorRef, deliverToSelf: boolean): void {
+function routePublish(core: RuntimeCore, message: Message, topic: TopicIdLike, sender: AgentIdLike | undefined, source: AnyActorRef, deliverToSelf: boolean, entered?: number): void {
   if (core.closed) return; // an intervention finished after close(): nothing is left to deliver to
-  const recipients = recipientsOf(core.subscriptions, topic, sender, deliverToSelf);
+  let recipients = recipientsOf(core.subscriptions, topic, sender, deliverToSelf);
+  // Recipients whose key was retired while this message was in the chain are gone for good.
+  if (entered !== undefined && core.retiredInChain.size > 0) recipients = recipients.filter((r) => !retiredSince(core, r.key, entered));
   if (recipients.length === 0) return;
   const env: Envelope = { id: nextEnvelopeId(core), message, sender, topic, source };
   pushDeliveries(core.queue, env, recipients);
@@ -107,13 +110,17 @@ function routeSend(core: RuntimeCore, message: Message, recipient: AgentIdLike, 
   }
   const failed = (error: unknown) => (rpc ? settleRpc(rpc, { ok: false, error }) : report(core, { error, agent: recipient, sender, message }));
   core.idle.pending++;
+  const entered = core.retires;
   void inOrder(
     core.interventions,
     // An RPC aborted while it waited in the queue is not shown to the handlers.
     () => (rpc?.settled ? Promise.resolve(DROP) : runHandlers(core.interventions.handlers, message, (h, m) => h.onSend?.(m, { sender, recipient }))),
     (result) => {
       if (result === DROP) failed(new MessageDroppedError(`An intervention handler dropped "${message.type}" sent to "${agentIdKey(recipient)}".`));
-      else enqueue(core, { id: nextEnvelopeId(core), message: result as Message, sender, rpc, source }, recipient);
+      else if (retiredSince(core, recipient.key, entered)) {
+        // Its recipient's run was retired while it was in the chain: an RPC learns why; a command is moot.
+        if (rpc) failed(new MessageDroppedError(`"${message.type}" was not delivered: the actors of key "${recipient.key}" were retired.`));
+      } else enqueue(core, { id: nextEnvelopeId(core), message: result as Message, sender, rpc, source }, recipient);
     },
     failed,
     () => settlePending(core),

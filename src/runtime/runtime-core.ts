@@ -32,6 +32,13 @@ export interface RuntimeCore {
   closed: boolean;
   /** A drain of the queue is scheduled. */
   scheduled: boolean;
+  /**
+   * Keys retired while messages were inside the intervention chain, with the retire count at
+   * that moment: such a message, routed later, must not bring the retired actors back. Cleared
+   * whenever the chain is empty.
+   */
+  readonly retiredInChain: Map<string, number>;
+  retires: number;
   // Calls back up into modules that import the host, set once by the runtime (no import cycles).
   /** Drains the queue soon, if the runtime is running. */
   schedule(): void;
@@ -46,6 +53,12 @@ export function sourceOf(core: RuntimeCore, sender: AgentIdLike | undefined): An
 
 export function nextEnvelopeId(core: RuntimeCore): string {
   return core.idPrefix + (++core.idSeq).toString(36);
+}
+
+/** Whether `key` was retired after a message that entered the intervention chain at `entered`. */
+export function retiredSince(core: RuntimeCore, key: string, entered: number): boolean {
+  const at = core.retiredInChain.get(key);
+  return at !== undefined && at > entered;
 }
 
 /** Tells the error channel about a failure nobody waits for. */

@@ -133,4 +133,27 @@ describe('retireKey', () => {
     expect(runtime.stats.actors).toBe(1);
     expect(() => runtime.retireKey(42 as never)).toThrow(/string/);
   });
+
+  it('a message still inside an async intervention when its key is retired does not bring the actors back', async () => {
+    const slow = { onPublish: async (m: unknown) => { await new Promise((r) => setTimeout(r, 20)); return m; }, onSend: async (m: unknown) => { await new Promise((r) => setTimeout(r, 20)); return m; } };
+    const runtime = new InProcessRuntime({ interventions: [slow as never] });
+    runtimes.push(runtime);
+    runtime.registerFactory('counter', () => counter);
+    runtime.addSubscription(new TypeSubscription('t', 'counter'));
+    runtime.start();
+    const published = runtime.publishMessage({ type: 'tick' }, new TopicId('t', 'run1'));
+    const rpc = runtime.sendMessage({ type: 'tick' }, new AgentId('counter', 'run1'));
+    const other = runtime.sendMessage({ type: 'tick' }, new AgentId('counter', 'run2'));
+    runtime.retireKey('run1');
+    await published;
+    await expect(rpc).rejects.toBeInstanceOf(MessageDroppedError);
+    await other;
+    await runtime.stopWhenIdle();
+    expect(runtime.getActor(new AgentId('counter', 'run1'))).toBeUndefined();
+    expect(runtime.getActor(new AgentId('counter', 'run2'))).toBeDefined();
+    // Once the chain is empty, the key may be used again.
+    runtime.start();
+    await runtime.sendMessage({ type: 'tick' }, new AgentId('counter', 'run1'));
+    expect(runtime.getActor(new AgentId('counter', 'run1'))).toBeDefined();
+  });
 });
