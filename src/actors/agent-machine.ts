@@ -95,6 +95,12 @@ export interface AgentContext {
   /** What it has received since it last spoke. */
   cache: ChatMessage[];
   turn: TurnState | null;
+  /**
+   * Messages that arrived while the agent waited at rest for a person (a turn request, a reset, a
+   * history) — handled, in order, once it is idle again: the runtime hands them over because the
+   * agent is not busy, and none may be dropped.
+   */
+  deferred: AgentEvent[];
 }
 
 /** What the provided `callModel` actor receives. */
@@ -350,6 +356,12 @@ export const agentMachine = setup({
       enqueue.emit(replyErrorCommand(new AgentTurnError(context.agent, { cause: (event as unknown as ErrorEvent).error })));
       enqueue.assign({ turn: null });
     }),
+    deferMessage: assign({ deferred: ({ context, event }) => [...context.deferred, event] }),
+    handleDeferred: enqueueActions(({ context, enqueue }) => {
+      if (context.deferred.length === 0) return;
+      for (const event of context.deferred) enqueue.raise(event);
+      enqueue.assign({ deferred: [] });
+    }),
     failTurnLimit: enqueueActions(({ context, enqueue }) => {
       enqueue.emit(replyErrorCommand(new TurnLimitError(context.agent, context.maxToolIterations)));
       enqueue.assign({ turn: null });
@@ -400,6 +412,7 @@ export const agentMachine = setup({
       history: [],
       cache: [],
       turn: null,
+      deferred: [],
     };
   },
   initial: 'idle',
@@ -409,6 +422,7 @@ export const agentMachine = setup({
   },
   states: {
     idle: {
+      entry: 'handleDeferred',
       on: {
         history: { actions: 'loadHistory' },
         reset: { actions: 'forgetEverything' },
@@ -475,6 +489,9 @@ export const agentMachine = setup({
     awaitingApproval: {
       entry: 'requestApprovals',
       on: {
+        turn_request: { actions: 'deferMessage' },
+        reset: { actions: 'deferMessage' },
+        history: { actions: 'deferMessage' },
         tool_approval_decision: [
           { guard: 'isLastPendingApproval', target: 'resumingTools', actions: 'recordApprovalDecision' },
           { guard: 'isPendingApproval', actions: 'recordApprovalDecision' },
@@ -490,6 +507,9 @@ export const agentMachine = setup({
     /** At rest: a person reviews the answer. Approval publishes it; feedback gets another answer. */
     awaitingReview: {
       on: {
+        turn_request: { actions: 'deferMessage' },
+        reset: { actions: 'deferMessage' },
+        history: { actions: 'deferMessage' },
         user_reply: [
           { guard: and(['answersReview', 'approvesAnswer']), target: 'idle', actions: 'respond' },
           { guard: 'answersReview', target: 'working.callingModel', actions: 'recordFeedback' },

@@ -37,6 +37,8 @@ export type StreamedTextEvent = Extract<ActorEvent, { type: 'agent_response_delt
 /** What reaches the boundary actor of a run (and through it, the invocation). */
 export type BoundaryMessage =
   | { type: 'invocation_event'; event: ActorEvent }
+  /** A request joined the run's open-request table (`recipient`: who gets the answer). */
+  | { type: 'request_opened'; requestId: string; kind: RequestKind; agent: string; recipient: AgentIdLike }
   /** A request left the open-request table (answered, or by a callback). */
   | { type: 'request_closed'; requestId: string; kind: RequestKind }
   | { type: 'invocation_settled'; output: unknown }

@@ -115,6 +115,8 @@ export const humanGatewayMachine = setup({
       const request = openRequest(message);
       enqueue.assign({ open: [...context.open, request] });
       const { requestId, agent } = request;
+      const opened: BoundaryMessage = { type: 'request_opened', requestId, kind: request.kind, agent, recipient: request.replyTo };
+      enqueue.emit(sendCommand(opened, context.boundary));
       if (message.type === 'human_input_request') {
         enqueue(reportAction({ type: 'human_input_requested', requestId, agent, kind: message.kind, ...(message.message ? { message: message.message } : {}) }));
       } else if (message.type === 'tool_approval_request') {

@@ -41,6 +41,8 @@ export interface InvocationOptions {
   timeoutMs?: number;
   /** Called for every event, before it is streamed (callbacks such as agentResponseCallback). */
   onEvent?: (event: ActorEvent) => void | Promise<void>;
+  /** A `humanResponse` callback answers `input` and `review` requests (they cannot be `respond`ed to). */
+  callbackAnswers?: boolean;
 }
 
 export class Invocation<TOut> {
@@ -49,6 +51,8 @@ export class Invocation<TOut> {
   readonly result: OrchestrationResult<TOut>;
   /** A view of the gateway's request table, kept from its events, so `respond` can check at once. */
   private readonly pending = new Map<string, PendingRequest>();
+  /** Requests the `humanResponse` callback is answering: open, but not the user's to answer. */
+  private readonly answeredByCallback = new Set<string>();
   private readonly disposers: Array<() => void> = [];
   private lastEvent: ActorEvent | undefined;
   private cleanedUp = false;
@@ -99,9 +103,6 @@ export class Invocation<TOut> {
   report(event: ActorEvent): void {
     if (this.result.status !== 'running') return;
     this.lastEvent = event;
-    if (event.type === 'human_input_requested') this.pending.set(event.requestId, { requestId: event.requestId, kind: event.kind, agent: event.agent });
-    else if (event.type === 'approval_requested') this.pending.set(event.requestId, { requestId: event.requestId, kind: 'approval', agent: event.agent });
-    else if (event.type === 'plan_review_requested') this.pending.set(event.requestId, { requestId: event.requestId, kind: 'plan_review', agent: event.agent });
     if (this.options.onEvent) {
       try {
         const pending = this.options.onEvent(event);
@@ -113,9 +114,17 @@ export class Invocation<TOut> {
     this.result._emit({ ...event, invocationId: this.id });
   }
 
+  /** The gateway opened a request (its event follows). */
+  openRequest(request: PendingRequest): void {
+    if (this.result.status !== 'running') return;
+    if (this.options.callbackAnswers && (request.kind === 'input' || request.kind === 'review')) this.answeredByCallback.add(request.requestId);
+    else this.pending.set(request.requestId, request);
+  }
+
   /** The gateway closed a request (a callback answered it, or it routed an answer). */
   closeRequest(requestId: string): void {
     this.pending.delete(requestId);
+    this.answeredByCallback.delete(requestId);
   }
 
   resolve(output: TOut): void {
@@ -150,6 +159,9 @@ export class Invocation<TOut> {
 
   private takeRequest(what: string, requestId: string, kinds: RequestKind[]): PendingRequest {
     this.assertDeliverable(`${what}("${requestId}")`);
+    if (this.answeredByCallback.has(requestId)) {
+      throw new InvalidArgumentError(`${what}("${requestId}"): the humanResponse callback answers this request; invocation ${this.id} does not take an answer for it here.`);
+    }
     const request = this.pending.get(requestId);
     if (!request || !kinds.includes(request.kind)) {
       const which = kinds.includes('input') ? 'human input request "%" (nor a review request)' : 'approval request "%" (nor a plan review)';

@@ -267,9 +267,25 @@ export abstract class Orchestration<TOut = OrchestrationOutput, TIn = unknown> {
     if (this.live.has(invocationId)) throw new InvocationStateError(`${this.kind}.attach: invocation ${invocationId} is already running in this process.`);
     const tracingReady = this.tracing.ready();
     if (tracingReady) await tracingReady;
+    this.register(runtime);
+    // A run must have been loaded: asking a gateway that does not exist would create an empty one.
+    const saved = await runtime.saveState({ key: invocationId });
+    if (saved.actors.length === 0) {
+      throw new InvocationStateError(`${this.kind}.attach: this runtime hosts no actor of invocation ${invocationId}; call runtime.loadState(saved) first.`);
+    }
     const invocation = this.open(runtime, invocationId, options);
-    const open = await runtime.sendMessage<OpenRequest[]>({ type: 'list_requests' }, invocation.ids.gateway);
-    for (const request of open) invocation.report(requestEvent(request));
+    if (invocation.result.status !== 'running') return invocation.result;
+    let open: OpenRequest[];
+    try {
+      open = await runtime.sendMessage<OpenRequest[]>({ type: 'list_requests' }, invocation.ids.gateway);
+    } catch (error) {
+      invocation.fail(error);
+      throw error;
+    }
+    for (const request of open) {
+      invocation.openRequest({ requestId: request.requestId, kind: request.kind, agent: request.agent, recipient: request.replyTo });
+      invocation.report(requestEvent(request));
+    }
     return invocation.result;
   }
 
@@ -295,6 +311,10 @@ export abstract class Orchestration<TOut = OrchestrationOutput, TIn = unknown> {
   unregister(runtime: AgentRuntime): void {
     const registration = this.registrations.get(runtime);
     if (!registration) return;
+    // Its runs cannot go on without their actor types: they fail now rather than wait forever.
+    for (const invocation of [...this.live.values()]) {
+      if (invocation.runtime === runtime) invocation.fail(new InvocationStateError(`Invocation ${invocation.id} failed: ${this.kind} "${registration.prefix}" was unregistered from its runtime.`));
+    }
     this.registrations.delete(runtime);
     removeRegistration(runtime, registration);
     collected.unregister(registration);
@@ -481,6 +501,7 @@ export abstract class Orchestration<TOut = OrchestrationOutput, TIn = unknown> {
       ids: (key) => this.idsFor(registration.prefix, key),
       signal: options.signal,
       timeoutMs: options.timeoutMs,
+      callbackAnswers: Boolean(this.options.humanResponse),
       onEvent: (event) => {
         this.tracing.event(invocation.id, event);
         return this.onEvent(event);
@@ -538,6 +559,7 @@ export abstract class Orchestration<TOut = OrchestrationOutput, TIn = unknown> {
     if (!invocation) return;
     switch (message.type) {
       case 'invocation_event': return invocation.report(message.event);
+      case 'request_opened': return invocation.openRequest({ requestId: message.requestId, kind: message.kind, agent: message.agent, recipient: message.recipient });
       case 'request_closed': return invocation.closeRequest(message.requestId);
       case 'invocation_settled': return invocation.resolve(message.output as TOut);
       case 'invocation_failed': return invocation.fail(message.error);

@@ -1,6 +1,7 @@
 import type { ChatMessage } from '../agents/chat-message.js';
 import type { ActorEvent } from '../actors/events.js';
 import type { RequestKind } from '../actors/protocol.js';
+import type { AgentIdLike } from '../runtime/index.js';
 import { EventStream } from './event-stream.js';
 import { InvocationStateError, OrchestrationTimeoutError } from './errors.js';
 import { timerDelay } from './timeouts.js';
@@ -19,6 +20,8 @@ export interface PendingRequest {
   kind: RequestKind;
   /** Who asks (an agent, or a manager). */
   agent: string;
+  /** The actor the answer is routed to (the asking agent, or the manager that asked for the user). */
+  recipient: AgentIdLike;
 }
 
 /** What the invocation gives its result handle to act with. */

@@ -52,7 +52,7 @@ function emitted(actions: readonly ActionLike[]): RuntimeCommand[] {
 
 /** Whether a command is a message to the run's boundary (a report or a settlement). */
 function toBoundary(command: RuntimeCommand): boolean {
-  return command.type === 'runtime.send' && /^(invocation_|request_closed$)/.test(command.message.type);
+  return command.type === 'runtime.send' && /^(invocation_|request_opened$|request_closed$)/.test(command.message.type);
 }
 
 /**

@@ -453,6 +453,21 @@ describe('agent machine: human review of answers', () => {
     expect(reportsOf(actions)).toEqual([]);
   });
 
+  it('a turn request, reset or history arriving while it waits for the reviewer is kept and handled, in order, once it is idle', () => {
+    const [s0, a0] = draft();
+    const { requestId } = reviewRequest(a0);
+    let [s] = step(s0, messageEvent({ type: 'reset' }));
+    [s] = step(s, messageEvent({ type: 'turn_request', instruction: 'next task' }, { id: 'e2' }));
+    expect(s.value).toBe('awaitingReview');
+    expect(s.context.deferred.map((e) => e.type)).toEqual(['reset', 'turn_request']);
+    const [after, actions] = step(s, messageEvent({ type: 'user_reply', requestId, message: null }));
+    // Approved and published, then reset (history forgotten), then the deferred turn started.
+    expect(commandsOf(actions).map((c) => c.type)).toEqual(['runtime.publish', 'runtime.reply']);
+    expect(after.value).toEqual({ working: 'callingModel' });
+    expect(after.context.deferred).toEqual([]);
+    expect(modelInput(actions).map((m) => m.content)).toEqual(['next task']);
+  });
+
   it('an approval (message null) publishes the answer, replies and reports it', () => {
     const [s0, a0] = draft();
     const { requestId } = reviewRequest(a0);

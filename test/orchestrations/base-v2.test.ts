@@ -71,7 +71,7 @@ describe('base v2: stable actor types keyed by invocation', () => {
       await fresh.loadState(json);
       const resumed = await again.attach(first.invocationId, fresh);
       expect(resumed.invocationId).toBe(first.invocationId);
-      expect(resumed.pending).toEqual([{ requestId: asked.requestId, kind: 'input', agent: 'Refund' }]);
+      expect(resumed.pending).toEqual([{ requestId: asked.requestId, kind: 'input', agent: 'Refund', recipient: { type: 'support.manager', key: first.invocationId } }]);
       const output = await answerUser(resumed, ['order 42', null]);
       expect(said(output.conversation)).toEqual(said(reference.conversation));
       expect(output.lastAgent).toBe(reference.lastAgent);
@@ -91,6 +91,49 @@ describe('base v2: stable actor types keyed by invocation', () => {
     expect((await rb.get()).messages[0].content).toBe('b');
     const c = new SequentialOrchestration({ id: a.id, members: [agent('A', scripted([]))] });
     await expect(c.invoke('z', runtime)).rejects.toThrow(/distinct "id"/);
+  });
+});
+
+describe('base v2: registrations and attach, when things go wrong', () => {
+  it('unregister() while runs are live fails them at once instead of leaving them waiting', async () => {
+    runtime = startedRuntime();
+    const support = supportDesk();
+    const waiting = await support.invoke('refund please', runtime);
+    await nextHumanRequest(waiting);
+    const pipeline = new SequentialOrchestration({ members: [agent('Slow', scripted([{ text: 'x', delayMs: 5_000 }]))] });
+    const busy = await pipeline.invoke('go', runtime);
+    support.unregister(runtime);
+    pipeline.unregister(runtime);
+    await expect(waiting.get(1_000)).rejects.toThrow(/was unregistered/);
+    await expect(busy.get(1_000)).rejects.toThrow(/was unregistered/);
+    await runtime.stopWhenIdle();
+    expect(runtime.stats).toEqual({ actors: 0, factories: 0, subscriptions: 0, queued: 0, busy: 0 });
+  });
+
+  it('attach() of an invocation this runtime does not host is a clear error and leaves nothing behind', async () => {
+    runtime = startedRuntime();
+    const support = supportDesk();
+    support.register(runtime);
+    const before = runtime.stats;
+    await expect(support.attach('run_typo', runtime)).rejects.toThrow(/hosts no actor of invocation run_typo.*loadState/);
+    expect(runtime.stats).toEqual(before);
+  });
+
+  it('a request the humanResponse callback answers cannot also be answered with respond()', async () => {
+    runtime = startedRuntime();
+    let release!: () => void;
+    const answered = new Promise<void>((r) => { release = r; });
+    const pipeline = new SequentialOrchestration({
+      members: [agent('Writer', scripted([{ text: 'draft' }]))],
+      humanReview: true,
+      humanResponse: async () => { await answered; return ''; },
+    });
+    const result = await pipeline.invoke('write', runtime);
+    const request = await nextHumanRequest(result);
+    expect(result.pending).toEqual([]);
+    expect(() => result.respond(request.requestId, 'too late')).toThrow(/humanResponse callback answers this request/);
+    release();
+    expect((await result.get()).messages[0].content).toBe('draft');
   });
 });
 
