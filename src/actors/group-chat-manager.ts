@@ -253,7 +253,8 @@ export const groupChatManagerMachine = setup({
     }),
     endWith: assign({ endReason: (_, reason: GroupChatEndReason) => reason }),
     startTurn: enqueueActions(({ context, event, enqueue }) => {
-      const choice = (event as { output?: SpeakerChoice }).output ?? context.proposal!;
+      // The pick a combined decision made, else what selectNextSpeaker just answered.
+      const choice = context.proposal ?? (event as unknown as { output: SpeakerChoice }).output;
       const member = context.members.find((m) => m.name === choice.speaker)!;
       const round = context.round + 1;
       enqueue.assign({ round, speaker: member.name, proposal: null });
@@ -279,7 +280,7 @@ export const groupChatManagerMachine = setup({
     complete: emit(({ context }) => sendCommand(completion(context, context.endReason ?? 'completed', defaultAnswer(context)), context.end)),
     completeFiltered: emit(({ context, event }) => sendCommand(completion(context, context.endReason ?? 'completed', output<ChatMessage[]>(event)), context.end)),
     failUnknownSpeaker: emit(({ context, event }) => {
-      const speaker = (event as { output?: SpeakerChoice }).output?.speaker ?? context.proposal?.speaker;
+      const speaker = context.proposal ? context.proposal.speaker : (event as { output?: SpeakerChoice }).output?.speaker;
       return errorCommand(new UnknownSpeakerError(String(speaker), context.members.map((m) => m.name)));
     }),
     /** A decision that throws fails the invocation with its error. */
