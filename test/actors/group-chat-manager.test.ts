@@ -4,6 +4,7 @@ import {
   UnknownSpeakerError, groupChatManagerMachine, type GroupChatDecisionInput, type GroupChatManagerInput,
 } from '../../src/actors/group-chat-manager.js';
 import type { AgentResponse, Kickoff } from '../../src/actors/protocol.js';
+import { endExecutorMachine } from '../../src/actors/end-executor.js';
 import type { ChatMessage } from '../../src/agents/chat-message.js';
 import { commandsOf, doneEvent, errorEvent, invokedOf, messageEvent, reportsOf } from '../../src/testing/step.js';
 
@@ -307,5 +308,15 @@ describe('group chat manager (stepped): combined decisions and usage', () => {
     const two = speaking({}, {}, 'C');
     expect(one.context).toMatchObject({ round: 1, lastSpeaker: 'A' });
     expect(two.context).toMatchObject({ round: 1, lastSpeaker: null, speaker: 'C' });
+  });
+});
+
+describe('end executor: a completion carrying a manager\'s usage', () => {
+  it('adds it to the output under the manager\'s name, and to the total', () => {
+    let [s] = initialTransition(endExecutorMachine, { boundary: id('boundary') });
+    [s] = transition(endExecutorMachine, s, messageEvent(said('A', 'one')));
+    const [, actions] = transition(endExecutorMachine, s, messageEvent({ type: 'completion', reason: 'completed', messages: [], usage: { Chair: usage(5) } }));
+    const output = invokedOf(actions)[0].input as { usage: { byAgent: Record<string, unknown>; total: unknown } };
+    expect(output.usage).toEqual({ byAgent: { A: usage(1), Chair: usage(5) }, total: usage(6) });
   });
 });

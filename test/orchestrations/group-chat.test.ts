@@ -317,6 +317,30 @@ describe('GroupChatOrchestration: people in the chat', () => {
     expect(output.conversation.filter((m) => m.role === 'tool').map((m) => m.content)).toEqual(['$49']);
   });
 
+  it('a chat waiting on the user is saved with saveState({ key }), attached in a fresh runtime and finishes there', async () => {
+    runtime = startedRuntime();
+    const team = () => new GroupChatOrchestration({ id: 'copy', members: [echo('A').member, echo('B').member], manager: askAfterFirstTurn, maxRounds: 2 });
+    const first = await team().invoke('go', runtime);
+    const asked = await nextHumanRequest(first);
+    await runtime.stopWhenIdle();
+    const saved = JSON.parse(JSON.stringify(await runtime.saveState({ key: first.invocationId })));
+    const fresh = new InProcessRuntime();
+    try {
+      fresh.start();
+      const again = team();
+      again.register(fresh);
+      await fresh.loadState(saved);
+      const resumed = await again.attach(first.invocationId, fresh);
+      expect(resumed.pending).toEqual([{ requestId: asked.requestId, kind: 'input', agent: 'A' }]);
+      resumed.respond(asked.requestId, 'Add the price.');
+      const output = await resumed.get();
+      expect(contents(output.conversation)).toEqual(['go', 'A 1', 'Add the price.', 'B 1']);
+      expect(output.reason).toBe('max_rounds');
+    } finally {
+      await fresh.close();
+    }
+  });
+
   it('timeoutMs cancels a chat waiting on the user', async () => {
     runtime = startedRuntime();
     const chat = new GroupChatOrchestration({ members: [echo('A').member], manager: { selectNextSpeaker: () => 'A', shouldRequestUserInput: () => true } });
