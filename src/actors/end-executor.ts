@@ -90,7 +90,7 @@ export const endExecutorMachine = setup({
             conversation: context.conversation,
             reason: completion.reason,
             ...(lastAgent ? { lastAgent } : {}),
-            usage: context.usage,
+            usage: Object.entries(completion.usage ?? {}).reduce((report, [name, usage]) => addAgentUsage(report, name, usage), context.usage),
           };
         },
         onDone: { target: 'settled', actions: 'settleWithOutput' },

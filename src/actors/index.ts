@@ -16,3 +16,8 @@ export { sequencerMachine, type SequencerInput, type SequencerContext } from './
 export { collectorMachine, type CollectorInput, type CollectorContext } from './collector.js';
 export { handoffCoordinatorMachine, type HandoffCoordinatorInput, type HandoffCoordinatorContext, type ResumeWith } from './handoff-coordinator.js';
 export { humanGatewayMachine, userMessage, type HumanGatewayInput, type HumanReply, type OpenRequest, type AskHumanInput, type GatewayContext } from './human-gateway.js';
+export {
+  groupChatManagerMachine, groupChatState, UnknownSpeakerError,
+  type GroupChatManagerInput, type GroupChatManagerContext, type GroupChatDecisionInput, type GroupChatEndReason,
+  type SpeakerDecision, type TerminationDecision,
+} from './group-chat-manager.js';

@@ -161,6 +161,8 @@ export const CompletionSchema = z.object({
   reason: z.string(),
   messages: z.array(ChatMessageSchema),
   lastAgent: z.string().optional(),
+  /** Tokens spent by participants that are not members (a manager's model), by name; added to the output's usage. */
+  usage: z.record(z.string(), UsageSchema).optional(),
 });
 export type Completion = z.infer<typeof CompletionSchema>;
 

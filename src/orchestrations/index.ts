@@ -9,3 +9,5 @@ export * from './concurrent.js';
 export * from './handoff-graph.js';
 export * from './handoff.js';
 export { Invocation, type InvocationOptions, type RunIds } from './invocation.js';
+export * from './group-chat.js';
+export * from './group-chat-managers.js';
