@@ -16,3 +16,5 @@ export { sequencerMachine, type SequencerInput, type SequencerContext } from './
 export { collectorMachine, type CollectorInput, type CollectorContext } from './collector.js';
 export { handoffCoordinatorMachine, type HandoffCoordinatorInput, type HandoffCoordinatorContext, type ResumeWith } from './handoff-coordinator.js';
 export { humanGatewayMachine, userMessage, type HumanGatewayInput, type HumanReply, type OpenRequest, type AskHumanInput, type GatewayContext } from './human-gateway.js';
+export { magenticManagerMachine, magenticContextOf, type MagenticManagerInput, type MagenticManagerContext, type MagenticStepOutput, type PlanReviewInput, type PlanReviewOutcome } from './magentic-manager.js';
+export * from './magentic-ledgers.js';

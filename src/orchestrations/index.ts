@@ -8,3 +8,5 @@ export * from './concurrent.js';
 export * from './handoff-graph.js';
 export * from './handoff.js';
 export { Invocation, type InvocationOptions, type RunIds } from './invocation.js';
+export * from './magentic.js';
+export * from './standard-magentic-manager.js';
