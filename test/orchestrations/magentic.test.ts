@@ -199,6 +199,37 @@ describe('MagenticOrchestration (scripted members, custom manager)', () => {
     expect(output.reason).toBe('completed');
   });
 
+  it('a run waiting on a plan review is at rest: saved with saveState({ key }), attached in a fresh runtime, approved there', async () => {
+    runtime = startedRuntime();
+    const build = () => new MagenticOrchestration({
+      id: 'research',
+      members: [member('Researcher', 'rates found').agent],
+      manager: new ScriptedManager({ progress: [ledger('Researcher', 'go'), satisfied()] }),
+      planReview: true,
+    });
+    const first = await build().invoke(TASK, runtime);
+    let requestId = '';
+    for await (const event of first.events) if (event.type === 'plan_review_requested') { requestId = event.requestId; break; }
+    await runtime.stopWhenIdle();
+    const saved = JSON.parse(JSON.stringify(await runtime.saveState({ key: first.invocationId })));
+
+    const fresh = new InProcessRuntime();
+    try {
+      fresh.start();
+      const again = build();
+      again.register(fresh);
+      await fresh.loadState(saved);
+      const resumed = await again.attach(first.invocationId, fresh);
+      expect(resumed.pending).toEqual([{ requestId, kind: 'plan_review', agent: 'magentic_manager' }]);
+      resumed.approve(requestId);
+      const output = await resumed.get();
+      expect(output.reason).toBe('completed');
+      expect(contents(output.conversation)).toContain('rates found');
+    } finally {
+      await fresh.close();
+    }
+  });
+
   it('plan review as a callback works without the event loop', async () => {
     runtime = startedRuntime();
     const reviews: Array<{ plan: string; invocationId: string }> = [];
