@@ -7,6 +7,7 @@
 import type { ChatMessage, ToolCall, Usage } from '../agents/chat-message.js';
 import { sendCommand, type AgentIdLike, type RuntimeCommand } from '../runtime/index.js';
 import type { RequestKind } from './protocol.js';
+import type { ProgressLedger } from './magentic-ledgers.js';
 
 export type ActorEvent =
   | { type: 'agent_response'; agent: string; message: ChatMessage; messages: ChatMessage[]; usage: Usage }
@@ -26,8 +27,10 @@ export type ActorEvent =
   | { type: 'approval_requested'; requestId: string; agent: string; toolCall: ToolCall }
   | { type: 'plan_review_requested'; requestId: string; agent: string; facts: string; plan: string }
   | { type: 'group_chat_turn'; round: number; speaker: string; reason?: string }
-  | { type: 'magentic_plan'; facts: string; plan: string; reset: number }
-  | { type: 'magentic_progress'; round: number; ledger: Record<string, unknown> };
+  /** A magentic manager made a plan: the first, or a replan (after a stall reset or a rejected review). */
+  | { type: 'magentic_plan'; agent: string; facts: string; plan: string; resetCount: number }
+  /** A magentic manager's progress ledger; `stall` says why the round counted as a stall. */
+  | { type: 'magentic_progress'; agent: string; round: number; ledger: ProgressLedger; stallCount: number; stall?: string };
 
 export type ActorEventType = ActorEvent['type'];
 

@@ -21,3 +21,5 @@ export {
   type GroupChatManagerInput, type GroupChatManagerContext, type GroupChatDecisionInput, type GroupChatEndReason,
   type SpeakerDecision, type TerminationDecision,
 } from './group-chat-manager.js';
+export { magenticManagerMachine, magenticContextOf, type MagenticManagerInput, type MagenticManagerContext, type MagenticStepOutput, type PlanReviewInput, type PlanReviewOutcome } from './magentic-manager.js';
+export * from './magentic-ledgers.js';

@@ -11,3 +11,5 @@ export * from './handoff.js';
 export { Invocation, type InvocationOptions, type RunIds } from './invocation.js';
 export * from './group-chat.js';
 export * from './group-chat-managers.js';
+export * from './magentic.js';
+export * from './standard-magentic-manager.js';
