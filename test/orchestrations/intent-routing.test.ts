@@ -5,6 +5,7 @@ import {
 } from '../../src/index.js';
 import { estimateInputTokens, type ScriptedChatClient, type ScriptedStep } from '../../src/testing/index.js';
 import { answerUser, collect, scripted, startedRuntime } from './helpers.js';
+import { edgeList, validateMermaid } from './mermaid-validator.js';
 
 let runtime: InProcessRuntime;
 afterEach(async () => runtime?.close());
@@ -373,5 +374,28 @@ describe('HandoffOrchestration with router (routing by intent)', () => {
       expect(make({ classifier: () => 'Bare' }, [bare])).not.toThrow();
       expect(make({ classifier: () => 'Billing', contextTurns: 0 })).not.toThrow();
     });
+  });
+});
+
+describe('HandoffOrchestration with router: toMermaid()', () => {
+  it('draws the intent router, the classifier it asks, and no edges between members', () => {
+    const client = scripted([]);
+    const support = new HandoffOrchestration({
+      members: [specialist('Billing', client, 'Invoices.'), specialist('Security', client, 'Passwords.')],
+      router: { classifier: client },
+    });
+    const chart = validateMermaid(support.toMermaid());
+    expect(chart.problems).toEqual([]);
+    expect(chart.nodes.get('manager')).toBe('intent router');
+    expect(chart.nodes.get('decision_classifier')).toBe('classifier (model)<br/>first message, out-of-scope replies');
+    const edges = edgeList(chart);
+    expect(edges).toContain('manager -.-> decision_classifier: classify');
+    expect(edges).toContain('manager --> members: turn request (+ last turns on a handoff)');
+    expect(edges).toContain('manager -.-> boundary: handoff events (classified)');
+    expect(edges.some((e) => /^agent_\w+ --> agent_/.test(e))).toBe(false);
+    expect(edges.find((e) => e.startsWith('members --> manager'))).toMatch(/This is outside my area/);
+    const fn = new HandoffOrchestration({ members: [specialist('Billing', client)], router: { classifier: () => 'Billing' } });
+    expect(validateMermaid(fn.toMermaid()).nodes.get('decision_classifier')).toMatch(/^classifier \(function\)/);
+    expect(support.toMermaid()).toBe(support.toMermaid());
   });
 });
