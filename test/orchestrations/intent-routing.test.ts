@@ -351,6 +351,33 @@ describe('HandoffOrchestration with router (routing by intent)', () => {
     });
   });
 
+  it('concurrent conversations on one orchestration keep their own specialist', async () => {
+    runtime = startedRuntime();
+    const billing = scripted((request) => ({ text: `billing: ${userTexts(request).at(-1)}` }));
+    const security = scripted((request) => ({ text: `security: ${userTexts(request).at(-1)}` }));
+    const support = new HandoffOrchestration({
+      members: [specialist('Billing', billing), specialist('Security', security)],
+      router: { classifier: ({ messages }) => (/password/.test(messages.at(-1)!.content) ? 'Security' : 'Billing') },
+    });
+    const [one, two] = await Promise.all([converse(support, 'invoice?', ['and the total?', null]), converse(support, 'password?', ['and 2FA?', null])]);
+    expect(one.output.messages[0].content).toBe('billing: and the total?');
+    expect(two.output.messages[0].content).toBe('security: and 2FA?');
+  });
+
+  it('streaming: the out-of-scope reply\'s deltas were already sent; the classified handoff follows, and no agent_response for it', async () => {
+    runtime = startedRuntime();
+    const order = ['Billing', 'Security'];
+    const deltas: string[] = [];
+    const support = new HandoffOrchestration({
+      members: [specialist('Billing', scripted(texts([PHRASE]))), specialist('Security', scripted(texts(['Reset.'])))],
+      router: { classifier: () => order.shift()! },
+      streamingAgentResponseCallback: (d) => deltas.push(`${d.agent}:${d.delta}`),
+    });
+    const { events } = await converse(support, 'password?', [null]);
+    expect(deltas.join('')).toMatch(/^Billing:.*Security:/);
+    expect(events.filter((e) => e.type === 'handoff' || e.type === 'agent_response').map((e) => e.type)).toEqual(['handoff', 'agent_response']);
+  });
+
   describe('construction', () => {
     const members = () => [specialist('Billing', scripted([])), specialist('Security', scripted([]))];
     it.each([
