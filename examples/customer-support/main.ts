@@ -10,12 +10,12 @@
  */
 import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
-import { OpenAIChatClient } from '../../src/index.js';
+import { OpenAIChatClient, type ChatClient } from '../../src/index.js';
 import { inspect, type Inspector } from '../../src/inspect/index.js';
 import { scriptedCustomer, terminalCustomer, type Customer } from './customer.js';
 import type { Print } from './printer.js';
 import { runCustomerSupport } from './run.js';
-import { createScriptedModel } from './scripted-model.js';
+import { createScriptedClassifier, createScriptedModel } from './scripted-model.js';
 import type { TeamClients } from './support-team.js';
 
 export const DEFAULT_MODEL = 'gpt-4o-mini';
@@ -62,6 +62,15 @@ export interface MainOptions {
   participants?: ReturnType<typeof createParticipants>;
 }
 
+/** `--routing intent` (or `--routing=intent`): routing by intent; default `handoff`. */
+export function routingOf(argv: readonly string[]): 'handoff' | 'intent' {
+  const i = argv.findIndex((arg) => arg === '--routing' || arg.startsWith('--routing='));
+  if (i < 0) return 'handoff';
+  const value = argv[i].startsWith('--routing=') ? argv[i].slice('--routing='.length) : argv[i + 1];
+  if (value !== 'handoff' && value !== 'intent') throw new Error(`--routing: expected 'handoff' or 'intent', got ${JSON.stringify(value)}`);
+  return value;
+}
+
 /** `--inspect` → port 0 (any free port), `--inspect=4100` → 4100; `undefined` without the flag. */
 export function inspectPort(argv: readonly string[]): number | undefined {
   const flag = argv.find((arg) => arg === '--inspect' || arg.startsWith('--inspect='));
@@ -85,18 +94,23 @@ function enterPressed(): Promise<void> {
 export async function main({ env = process.env, argv = process.argv.slice(2), print = console.log, participants }: MainOptions = {}): Promise<number> {
   const setup = chooseSetup(env, argv);
   const port = inspectPort(argv);
+  const routing = routingOf(argv);
   const inspector: Inspector | undefined = port === undefined ? undefined : await inspect({ port, print });
   const { clients, customer, description } = participants ?? createParticipants(setup, env);
   const controller = new AbortController();
   const onSigint = () => controller.abort();
   process.once('SIGINT', onSigint);
-  print('troupe · customer support (handoff orchestration)');
-  print('Agents: Triage → OrderStatus | Refund | Returns; each specialist → back to Triage');
+  print(`troupe · customer support (handoff orchestration${routing === 'intent' ? ', routing by intent' : ''})`);
+  print(routing === 'intent'
+    ? 'Agents: OrderStatus | Refund | Returns; a classifier picks who answers, again whenever one says a request is outside its area'
+    : 'Agents: Triage → OrderStatus | Refund | Returns; each specialist → back to Triage');
   print(`Model: ${description}`);
   print('');
   try {
     const runtimeOptions = inspector ? { inspect: inspector.inspect } : undefined;
-    const output = await runCustomerSupport({ clients, customer, print, signal: controller.signal, ...(runtimeOptions ? { runtimeOptions } : {}) });
+    // Routing by intent: offline, a scripted classifier; with a real model, the same model classifies.
+    const intent = routing === 'intent' ? { routing, classifier: 'complete' in clients ? clients as ChatClient : createScriptedClassifier() } : {};
+    const output = await runCustomerSupport({ clients, customer, print, signal: controller.signal, ...intent, ...(runtimeOptions ? { runtimeOptions } : {}) });
     if (!output) print('Nothing to ask; bye.');
     return 0;
   } catch (error) {

@@ -100,6 +100,8 @@ function specialist({ intent, tool, args, answer }: Specialist) {
       return { toolCalls: [{ name: tool, arguments: args(orderId, said) }] };
     }
     if (wants === 'thanks') return { text: "You're welcome — have a great day!" };
+    // Routing by intent gives no transfer tools: say the phrase from the boundary line instead.
+    if (!request.tools?.some((t) => t.name === 'transfer_to_Triage')) return { text: OUT_OF_SCOPE };
     return { toolCalls: [{ name: 'transfer_to_Triage', arguments: { reason: reasonFor[wants] } }] };
   };
 }
@@ -132,6 +134,22 @@ export function createScriptedModel(): Record<AgentName, ScriptedChatClient> {
       answer: (result) => `Done. ${result} Anything else I can do for you?`,
     }))),
   };
+}
+
+/** What a specialist says when a request is outside its area (routing by intent's default phrase). */
+const OUT_OF_SCOPE = 'This is outside my area.';
+
+const specialistFor: Record<Intent, AgentName> = { status: 'OrderStatus', refund: 'Refund', return: 'Returns', thanks: 'OrderStatus', other: 'OrderStatus' };
+
+/**
+ * The scripted classifier for `--routing intent`: reads the last `[user]` line of the
+ * conversation the router shows it and answers `{"agent": …}`, as a model with structured output would.
+ */
+export function createScriptedClassifier(): ScriptedChatClient {
+  return new ScriptedChatClient((request) => {
+    const users = (request.messages.at(-1)?.content ?? '').split('\n').filter((line) => line.startsWith('[user] '));
+    return { text: JSON.stringify({ agent: specialistFor[intentOf(users.at(-1) ?? '')] }) };
+  });
 }
 
 /** How many model calls a scripted model received, in all. */

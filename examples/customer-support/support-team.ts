@@ -15,6 +15,7 @@ import {
   tool,
   type ChatClient,
   type HandoffOptions,
+  type IntentClassifier,
   type OrchestrationOutput,
 } from '../../src/index.js';
 
@@ -142,9 +143,22 @@ export function createSupportTeam(clients: TeamClients): SupportTeam {
 }
 
 /** Handoff options the example lets you vary (the benchmark runs it under each filter). */
-export type SupportOptions = Pick<HandoffOptions<OrchestrationOutput, string>, 'resumeWith' | 'toolCallFilter' | 'contextWindow' | 'humanResponse' | 'maxHandoffs'>;
+export type SupportOptions = Pick<HandoffOptions<OrchestrationOutput, string>, 'resumeWith' | 'toolCallFilter' | 'contextWindow' | 'humanResponse' | 'maxHandoffs'> & {
+  /**
+   * `handoff` (default): Triage and transfer tools along the graph. `intent`: routing by intent —
+   * the three specialists only, no transfer tools; `classifier` picks who answers the first
+   * message and any message a specialist says is outside its area.
+   */
+  routing?: 'handoff' | 'intent';
+  /** The classifier for `routing: 'intent'` (a model, or a function). */
+  classifier?: IntentClassifier;
+};
 
-/** The orchestration: the team, its handoff graph, and the options you pass. */
+/** The orchestration: the team, its handoff graph (or its router), and the options you pass. */
 export function createSupportOrchestration(team: SupportTeam, options: SupportOptions = {}): HandoffOrchestration<OrchestrationOutput, string> {
-  return new HandoffOrchestration<OrchestrationOutput, string>({ members: team.members, handoffs: team.handoffs, ...options });
+  const { routing = 'handoff', classifier, ...handoff } = options;
+  if (routing === 'handoff') return new HandoffOrchestration<OrchestrationOutput, string>({ members: team.members, handoffs: team.handoffs, ...handoff });
+  if (!classifier) throw new Error("routing 'intent' needs a classifier.");
+  const { resumeWith: _notApplicable, ...rest } = handoff;
+  return new HandoffOrchestration<OrchestrationOutput, string>({ members: [team.orderStatus, team.refund, team.returns], router: { classifier }, ...rest });
 }

@@ -51,6 +51,12 @@ export interface AgentActorInput {
   contextWindow?: number | null;
   /** A person reviews each final answer before it is published (`humanReview`). */
   review?: boolean;
+  /**
+   * Routing by intent: a final answer containing this phrase (case-insensitive, anywhere) ends the
+   * turn with outcome `out_of_scope` — published for the manager, but not reported as an
+   * `agent_response` event, not reviewed, and kept by no other agent that hears it.
+   */
+  outOfScopePhrase?: string;
 }
 
 /** The tool loop of one turn. */
@@ -90,6 +96,8 @@ export interface AgentContext {
   keep: 'all' | 'latestResponse';
   contextWindow: number | null;
   review: boolean;
+  /** See {@link AgentActorInput.outOfScopePhrase} (lower-cased; null: none). */
+  outOfScopePhrase: string | null;
   /** What the agent had seen up to the end of its last turn. */
   history: ChatMessage[];
   /** What it has received since it last spoke. */
@@ -183,6 +191,8 @@ type ErrorEvent = { error: unknown };
  */
 export function hearResponse(context: AgentContext, event: AgentEvent, filter: ResponseFilter): Partial<AgentContext> {
   const response = (event as MessageEvent<AgentResponse>).message;
+  // An out-of-scope answer is not an answer: nobody else keeps any of it.
+  if (response.outcome.kind === 'out_of_scope') return {};
   const heard = filter(response.messages, { mode: context.toolCallFilter, controlToolCallIds: response.controlToolCallIds ?? [], from: response.agent, to: context.agent });
   if (context.keep === 'all') return { cache: [...context.cache, ...heard] };
   // latestResponse: keep what users and the system said and the agent's own words; the newest
@@ -265,7 +275,10 @@ export const agentMachine = setup({
           name: context.agent,
         };
         const next: TurnState = { ...turn, usage: addUsage(turn.usage, reply.usage), modelCalls: turn.modelCalls + 1, calls: [], results: {}, pending: [] };
-        if (reply.toolCalls.length === 0) return { ...next, messages: [...turn.messages, assistant] };
+        if (reply.toolCalls.length === 0) {
+          const outOfScope = context.outOfScopePhrase !== null && assistant.content.toLowerCase().includes(context.outOfScopePhrase);
+          return { ...next, messages: [...turn.messages, assistant], ...(outOfScope ? { outcome: { kind: 'out_of_scope' as const } } : {}) };
+        }
         const intercepted = interceptControlCalls(context.controlTools, context.ownTools, reply.toolCalls, turn.outcome);
         return {
           ...next,
@@ -348,7 +361,7 @@ export const agentMachine = setup({
       if (context.topic) enqueue.emit(publishCommand(response, context.topic));
       enqueue.emit(replyCommand(response));
       const [final] = finalReply(response);
-      if (final) enqueue(reportAction({ type: 'agent_response', agent: context.agent, message: final, messages: turn.messages, usage: turn.usage }));
+      if (final && response.outcome.kind !== 'out_of_scope') enqueue(reportAction({ type: 'agent_response', agent: context.agent, message: final, messages: turn.messages, usage: turn.usage }));
       enqueue.assign({ history: [...context.history, ...turn.messages], turn: null });
     }),
     failTurn: enqueueActions(({ context, event, enqueue }) => {
@@ -409,6 +422,7 @@ export const agentMachine = setup({
       keep: input.keep ?? 'all',
       contextWindow: input.contextWindow ?? null,
       review: input.review ?? false,
+      outOfScopePhrase: input.outOfScopePhrase ? input.outOfScopePhrase.toLowerCase() : null,
       history: [],
       cache: [],
       turn: null,

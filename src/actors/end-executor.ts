@@ -48,6 +48,8 @@ export const endExecutorMachine = setup({
     }),
     recordResponse: assign(({ context, event }) => {
       const response = (event as MessageEvent<AgentResponse>).message;
+      // An out-of-scope answer (routing by intent) cost tokens but was never part of the conversation.
+      if (response.outcome.kind === 'out_of_scope') return { usage: addAgentUsage(context.usage, response.agent, response.usage) };
       return {
         conversation: [...context.conversation, ...response.messages],
         usage: addAgentUsage(context.usage, response.agent, response.usage),

@@ -52,6 +52,11 @@ export const TurnOutcomeSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('reply') }),
   z.object({ kind: z.literal('handoff'), target: z.string(), reason: z.string().optional(), toolCallId: z.string() }),
   z.object({ kind: z.literal('complete'), summary: z.string(), toolCallId: z.string() }),
+  /**
+   * Routing by intent: the final answer contained the out-of-scope phrase. It is not an answer:
+   * not reported as `agent_response`, not in the transcript, kept by no other agent.
+   */
+  z.object({ kind: z.literal('out_of_scope') }),
 ]);
 export type TurnOutcome = z.infer<typeof TurnOutcomeSchema>;
 

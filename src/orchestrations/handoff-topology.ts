@@ -63,3 +63,41 @@ export function handoffTopology(options: HandoffTopologyOptions): TopologyDiagra
     },
   });
 }
+
+export interface IntentRouterTopologyOptions {
+  members: readonly TopologyMember[];
+  /** What classifies: a model or a function (a provided decision, drawn as a subroutine). */
+  classifier: 'model' | 'function';
+  /** The out-of-scope phrase. */
+  phrase: string;
+  completeTask: boolean;
+}
+
+/**
+ * Routing by intent's topology: the intent router asks the classifier (first message, and after
+ * an out-of-scope reply), gives the chosen specialist its turn (with the last turns after a
+ * handoff), and hears replies — no edges among members: nobody knows the others.
+ *
+ * @example
+ * intentRouterTopology({ members: [{ name: 'Billing' }, { name: 'Security' }], classifier: 'model', phrase: 'This is outside my area', completeTask: false });
+ */
+export function intentRouterTopology(options: IntentRouterTopologyOptions): TopologyDiagram {
+  const N = TOPOLOGY_NODES;
+  return orchestrationTopology({
+    manager: 'intent router',
+    members: options.members,
+    asksUser: true,
+    managerEvents: 'handoff events (classified)',
+    drive: (d) => {
+      const classifier = d.newId('classifier', 'decision');
+      d.chart.nodes.push({ id: classifier, label: `classifier (${options.classifier})\nfirst message, out-of-scope replies`, shape: 'subroutine' });
+      d.edge(N.manager, classifier, 'classify', 'dotted');
+      d.edge(N.manager, N.members, 'turn request (+ last turns on a handoff)');
+      d.edge(N.members, N.manager, `reply, or "${options.phrase}"`);
+      if (!options.completeTask) return;
+      const tool = d.newId(COMPLETE_TASK_TOOL, 'tool');
+      d.chart.nodes.push({ id: tool, label: `${COMPLETE_TASK_TOOL}\nends the conversation`, shape: 'subroutine' });
+      for (const member of options.members) d.edge(d.member(member.name), tool, undefined, 'dotted');
+    },
+  });
+}

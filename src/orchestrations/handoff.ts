@@ -3,11 +3,13 @@ import type { ChatCompletionAgent } from '../agents/chat-completion-agent.js';
 import type { AgentActorHooks } from '../actors/agent-actor.js';
 import { COMPLETE_CONTROL, COMPLETE_TASK_TOOL, transferToolName, type ControlTool, type HandoffControl } from '../actors/control-tools.js';
 import { handoffCoordinatorMachine, type HandoffCoordinatorInput, type ResumeWith } from '../actors/handoff-coordinator.js';
+import { intentRouterMachine, type IntentRouterInput } from '../actors/intent-router.js';
 import type { ResponseFilter, ToolCallFilterMode } from '../actors/tool-call-filter.js';
 import { OrchestrationConfigError } from './errors.js';
 import { OrchestrationHandoffs, type HandoffGraph } from './handoff-graph.js';
 import type { RunIds } from './invocation.js';
-import { handoffTopology } from './handoff-topology.js';
+import { handoffTopology, intentRouterTopology } from './handoff-topology.js';
+import { boundaryLine, classifyActor, resolveRouter, type IntentRouterOptions } from './intent-routing.js';
 import type { TopologyDiagram } from './topology.js';
 import { Orchestration, type InvokeOptions, type MemberBinding, type OrchestrationOptions, type OrchestrationOutput } from './orchestration.js';
 
@@ -56,6 +58,27 @@ export interface HandoffOptions<TOut, TIn> extends OrchestrationOptions<TOut, TI
    * routes; `false` appends nothing. The default explains the transfer tools.
    */
   handoffInstructions?: false | string | ((agent: string, routes: HandoffEdge[]) => string);
+  /**
+   * Routing by intent instead of transfer tools (the lazy classification proposed on Agent
+   * Framework PR #1469): the first user message is classified and the chosen specialist talks
+   * with the user directly, turn after turn, with no other model call. Specialists get no
+   * transfer tools, only a boundary line: "if a request is outside your area, reply exactly:
+   * <phrase>". A reply containing the phrase is withheld (no event, no transcript entry, no other
+   * agent sees it); the latest user message is classified with the last `contextTurns` turns, a
+   * `handoff { from, to, reason: 'classified' }` event follows, and the chosen specialist —
+   * given those turns, not the whole transcript — answers it. If the classifier names the
+   * specialist that declined, or a second specialist declines the same message, the user is
+   * asked to rephrase. Not combinable with `handoffs`, `resumeWith`, `handoffInstructions` or
+   * `autonomous`.
+   *
+   * @example
+   * const support = new HandoffOrchestration({
+   *   members: [billing, security, products],          // each with a description
+   *   router: { classifier: new OpenAIChatClient({ model: 'gpt-4.1-mini' }) },
+   * });
+   * // or a function: router: { classifier: ({ messages }) => (/password/i.test(messages.at(-1)!.content) ? 'Security' : 'Billing') }
+   */
+  router?: IntentRouterOptions;
 }
 
 const DEFAULT_MAX_HANDOFFS = 10;
@@ -90,15 +113,19 @@ export class HandoffOrchestration<TOut = OrchestrationOutput, TIn = unknown> ext
   private readonly controls = new Map<string, ControlTool[]>();
   private readonly autonomy: Record<string, number>;
   private readonly settings: HandoffOptions<TOut, TIn>;
+  /** Routing by intent, with defaults applied (undefined: transfer tools). */
+  private readonly router: ReturnType<typeof resolveRouter> | undefined;
 
   constructor(options: HandoffOptions<TOut, TIn>) {
     super('HandoffOrchestration', options);
     this.settings = options;
     const names = this.members.map((m) => m.name);
+    this.router = options.router === undefined ? undefined : this.validateRouter(options);
     this.handoffs = options.handoffs ? OrchestrationHandoffs.from(options.handoffs) : fullMesh(this.members);
     this.validate(names);
     for (const member of this.members) {
-      const routes = this.buildRoutes(member);
+      // Routing by intent: no transfer tools (complete_task stays available when asked for).
+      const routes = this.router ? [] : this.buildRoutes(member);
       this.routes.set(member.name, routes);
       // Built once per member: the agent machine memoises tool definitions on this array.
       const handoffs: ControlTool[] = routes.map((r): HandoffControl => ({ name: r.toolName, kind: 'handoff', target: r.target, ...(r.description ? { description: r.description } : {}) }));
@@ -125,10 +152,11 @@ export class HandoffOrchestration<TOut = OrchestrationOutput, TIn = unknown> ext
   protected override memberInput(member: MemberBinding) {
     const base = super.memberInput(member);
     const routes = this.routes.get(member.name)!;
-    const extra = this.instructionsFor(member.name, routes);
+    const extra = this.router ? boundaryLine(this.router.outOfScopePhrase) : this.instructionsFor(member.name, routes);
     const filter = this.settings.toolCallFilter;
     return {
       ...base,
+      ...(this.router ? { outOfScopePhrase: this.router.outOfScopePhrase } : {}),
       instructions: [base.instructions, extra].filter(Boolean).join('\n\n') || undefined,
       controlTools: this.controls.get(member.name)!,
       toolCallFilter: typeof filter === 'string' ? filter : 'handoffOnly' as const,
@@ -141,8 +169,24 @@ export class HandoffOrchestration<TOut = OrchestrationOutput, TIn = unknown> ext
     return { ...super.agentHooks(), ...(typeof filter === 'function' ? { filter } : {}) };
   }
 
+  /**
+   * In routing by intent, members hear no one else's replies: a specialist chosen after an
+   * out-of-scope answer is given the last turns by the router instead.
+   */
+  protected override membersHearReplies(): boolean {
+    return !this.router;
+  }
+
   /** The handoff graph inside the topology: who may hand off to whom, the start agent marked. */
   protected override topology(): TopologyDiagram {
+    if (this.router) {
+      return intentRouterTopology({
+        members: this.topologyMembers(),
+        classifier: typeof this.router.classifier === 'function' ? 'function' : 'model',
+        phrase: this.router.outOfScopePhrase,
+        completeTask: Boolean(this.settings.completeTask),
+      });
+    }
     return handoffTopology({
       members: this.topologyMembers(),
       start: this.handoffs.start,
@@ -152,10 +196,30 @@ export class HandoffOrchestration<TOut = OrchestrationOutput, TIn = unknown> ext
   }
 
   protected managerLogic(): AnyActorLogic {
+    if (this.router) {
+      const router = this.router;
+      return this.cachedLogic(intentRouterMachine, () => intentRouterMachine.provide({ actors: { classify: classifyActor(router), checkTermination: this.terminationActor() } }));
+    }
     return this.cachedLogic(handoffCoordinatorMachine, () => handoffCoordinatorMachine.provide({ actors: { checkTermination: this.terminationActor() } }));
   }
 
-  protected managerInput(ids: RunIds): HandoffCoordinatorInput {
+  protected managerInput(ids: RunIds): HandoffCoordinatorInput | IntentRouterInput {
+    if (this.router) {
+      return {
+        invocationId: ids.key,
+        self: ids.manager,
+        boundary: ids.boundary,
+        gateway: ids.gateway,
+        end: ids.end,
+        topic: ids.conversation,
+        members: Object.fromEntries(this.memberIds(ids).map((m) => [m.name, m.id])),
+        candidates: this.members.map((m) => ({ name: m.name, description: m.description })),
+        contextTurns: this.router.contextTurns,
+        rephraseMessage: this.router.rephraseMessage,
+        maxHandoffs: this.settings.maxHandoffs ?? DEFAULT_MAX_HANDOFFS,
+        checkTermination: Boolean(this.settings.terminationCondition),
+      };
+    }
     return {
       invocationId: ids.key,
       self: ids.manager,
@@ -182,6 +246,21 @@ export class HandoffOrchestration<TOut = OrchestrationOutput, TIn = unknown> ext
     if (custom === false || routes.length === 0) return undefined;
     if (typeof custom === 'string') return custom;
     return (custom ?? defaultHandoffInstructions)(agent, routes);
+  }
+
+  /** `router` and the options it replaces are exclusive; a model classifier reads descriptions. */
+  private validateRouter(options: HandoffOptions<TOut, TIn>) {
+    const router = resolveRouter('HandoffOrchestration', options.router!);
+    for (const option of ['resumeWith', 'handoffs', 'handoffInstructions', 'autonomous'] as const) {
+      if (options[option] !== undefined) {
+        throw new OrchestrationConfigError(`HandoffOrchestration: "${option}" does not apply with "router" (routing by intent: the classifier picks the specialist, who keeps the conversation until it declines); remove one of them.`);
+      }
+    }
+    if (typeof router.classifier !== 'function') {
+      const missing = this.members.find((m) => !m.description.trim());
+      if (missing) throw new OrchestrationConfigError(`HandoffOrchestration: member "${missing.name}" has no description; a model classifier ("router.classifier") picks specialists by their descriptions.`);
+    }
+    return router;
   }
 
   private validate(names: string[]): void {

@@ -8,6 +8,10 @@ export * from './sequential.js';
 export * from './concurrent.js';
 export * from './handoff-graph.js';
 export * from './handoff.js';
+export {
+  DEFAULT_CONTEXT_TURNS, DEFAULT_OUT_OF_SCOPE_PHRASE, DEFAULT_REPHRASE_MESSAGE, boundaryLine,
+  type IntentClassifier, type IntentClassifierFunction, type IntentRouterOptions,
+} from './intent-routing.js';
 export { Invocation, type InvocationOptions, type RunIds } from './invocation.js';
 export * from './group-chat.js';
 export * from './group-chat-managers.js';

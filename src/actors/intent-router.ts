@@ -1,0 +1,336 @@
+/**
+ * The intent router: the manager of a handoff orchestration in routing-by-intent mode (the lazy
+ * classification proposed on Agent Framework PR #1469). It classifies the first user message and
+ * asks the chosen specialist to answer; from then on the user's messages go straight to that
+ * specialist — no classification, no model call of its own. Only when a specialist's answer is
+ * out of scope (outcome `out_of_scope`: it contained the phrase) does it classify again: the
+ * latest user message with the last `contextTurns` turns, a `handoff { from, to, reason:
+ * 'classified' }` event, and the chosen specialist — given those turns and nothing else
+ * (`reset`, then `history`) — answers the same message.
+ *
+ * Loop guard: each user message gets one classification after an out-of-scope answer. If the
+ * classifier names the specialist that just declined, or the specialist it chose declines too,
+ * the router asks the user to rephrase (`rephraseMessage`, said to everyone); the user's next
+ * message goes to the specialist that holds the conversation, as any other.
+ *
+ * The classifier is a provided actor (`classify`), so the machine steps purely.
+ */
+import { and, assign, emit, enqueueActions, fromPromise, setup } from 'xstate';
+import type { ChatMessage } from '../agents/chat-message.js';
+import { TroupeError } from '../core/index.js';
+import { BUSY_TAG, errorCommand, publishCommand, sendCommand, type AgentIdLike, type MessageEvent, type TopicIdLike } from '../runtime/index.js';
+import {
+  conversation, turnRequest, type AgentResponse, type Completion, type ConversationMessage, type HistoryMessage, type HumanInputRequest,
+  type Kickoff, type Reset, type UserReply,
+} from './protocol.js';
+import { finalReply } from './replies.js';
+import { reportAction, reportCommand, type ActorEvent } from './events.js';
+import { checkTerminationActor, heardMessages, invokeError, terminated } from './termination.js';
+
+/** A specialist the classifier may choose. */
+export interface IntentCandidate {
+  name: string;
+  description: string;
+}
+
+/** What a classifier is given: the latest user message with the turns before it, and who may answer. */
+export interface IntentClassifierInput {
+  /** The last `contextTurns` turns and the latest user message (last), as said: no tool calls. */
+  messages: ChatMessage[];
+  candidates: IntentCandidate[];
+}
+
+/**
+ * A classifier named no member (a function classifier's answer, or a model's after its retries).
+ *
+ * @example
+ * catch (error) { if (error instanceof IntentClassificationError) console.warn(error.named, error.candidates); }
+ */
+export class IntentClassificationError extends TroupeError {
+  constructor(
+    /** What the classifier answered (undefined when a model never gave a readable answer). */
+    readonly named: string | undefined,
+    readonly candidates: readonly string[],
+    message?: string,
+    options?: { cause?: unknown },
+  ) {
+    super('intent_classification_failed', message ?? `Intent router: the classifier named ${JSON.stringify(named)}, which is not a member (members: ${candidates.join(', ')}).`, options);
+  }
+}
+
+export interface IntentRouterInput {
+  invocationId: string;
+  /** This actor's own id: where the gateway sends the user's replies. */
+  self: AgentIdLike;
+  boundary: AgentIdLike;
+  gateway: AgentIdLike;
+  end: AgentIdLike;
+  /** The conversation topic: where the request to rephrase is said. */
+  topic: TopicIdLike;
+  members: Record<string, AgentIdLike>;
+  candidates: IntentCandidate[];
+  /** Earlier turns (a user message and the answers to it) given with the latest user message. */
+  contextTurns: number;
+  /** What the user is told when no specialist takes the message. */
+  rephraseMessage: string;
+  /** Classified handoffs allowed in one invocation before it ends with reason `max_handoffs`. */
+  maxHandoffs: number;
+  /** Whether a termination condition is configured (the provided `checkTermination` runs). */
+  checkTermination: boolean;
+}
+
+export interface IntentRouterContext extends IntentRouterInput {
+  /** What was said: the transcript without out-of-scope answers. */
+  conversation: ChatMessage[];
+  /** The specialist that holds the conversation (answers the user's next message). */
+  activeAgent: string | null;
+  lastReply: ChatMessage[];
+  handoffs: number;
+  userRequests: number;
+  rephrases: number;
+  openRequest: string | null;
+  /** Specialists that answered the latest user message out of scope, in order. */
+  declined: string[];
+}
+
+type RouterEvent = MessageEvent<Kickoff> | MessageEvent<HistoryMessage> | MessageEvent<ConversationMessage> | MessageEvent<AgentResponse> | MessageEvent<UserReply>;
+
+function response(event: RouterEvent): AgentResponse {
+  return (event as MessageEvent<AgentResponse>).message;
+}
+
+function chosen(event: unknown): string {
+  return (event as { output: string }).output;
+}
+
+function completion(context: IntentRouterContext, reason: string, messages: ChatMessage[] = context.lastReply): Completion {
+  return { type: 'completion', reason, messages, ...(context.activeAgent ? { lastAgent: context.activeAgent } : {}) };
+}
+
+/**
+ * What is said in `messages` (user and system messages, assistants' words without tool calls; tool
+ * results dropped), from the `turns`-th user message before the latest one. A turn starts at a
+ * user message; what comes before the first is kept with it.
+ *
+ * @example
+ * intentContext(conversation, 3); // the latest user message and the 3 turns before it
+ */
+export function intentContext(messages: readonly ChatMessage[], turns: number): ChatMessage[] {
+  const said: ChatMessage[] = [];
+  for (const m of messages) {
+    if (m.role === 'tool') continue;
+    if (m.role !== 'assistant') said.push(m);
+    else if (m.content.trim() !== '') {
+      const { toolCalls: _calls, ...words } = m;
+      said.push(words);
+    }
+  }
+  const starts = said.flatMap((m, i) => (m.role === 'user' ? [i] : []));
+  const first = starts.length - 1 - turns;
+  return first <= 0 ? said : said.slice(starts[first]);
+}
+
+/** The next request for the user's message, showing them `lastReply`. */
+function userRequest(context: IntentRouterContext, lastReply: ChatMessage[]): HumanInputRequest {
+  return {
+    type: 'human_input_request',
+    requestId: `${context.invocationId}:human:${context.userRequests + 1}`,
+    kind: 'input',
+    agent: context.activeAgent ?? context.candidates[0].name,
+    ...(lastReply[0] ? { message: lastReply[0] } : {}),
+    replyTo: context.self,
+  };
+}
+
+/** A busy state that runs the termination condition, ends on true, and otherwise goes on. */
+function checkingTermination(next: { target: 'routing'; actions: 'askUser' | 'routeUserTurn' }) {
+  return {
+    tags: [BUSY_TAG],
+    invoke: {
+      id: 'checkTermination',
+      src: 'checkTermination',
+      input: ({ context }: { context: IntentRouterContext }) => ({ conversation: context.conversation }),
+      onDone: [
+        { guard: 'isTerminated', target: 'done', actions: 'completeTerminated' },
+        next,
+      ],
+      onError: { target: 'done', actions: 'failWithError' },
+    },
+  } as const;
+}
+
+/**
+ * The intent router's machine. Provide `classify` (the classifier) and `checkTermination` with
+ * `.provide(...)`; step it with `transition()` and read the commands it emits.
+ *
+ * @example
+ * const [s0] = initialTransition(intentRouterMachine, input);
+ * const [classifying, actions] = transition(intentRouterMachine, s0, messageEvent({ type: 'kickoff' }));
+ * invokedOf(actions)[0].input; // { messages, candidates }: what the classifier is asked
+ * const [routing, next] = transition(intentRouterMachine, classifying, doneEvent('classify', 'Billing'));
+ * commandsOf(next); // [a turn_request to Billing]
+ */
+export const intentRouterMachine = setup({
+  types: {
+    context: {} as IntentRouterContext,
+    input: {} as IntentRouterInput,
+    events: {} as RouterEvent,
+  },
+  actors: {
+    /** Provided by the orchestration: the classifier (answers a member's name). */
+    classify: fromPromise<string, IntentClassifierInput>(async () => {
+      throw new Error('No classifier is attached to this intent router: provide `classify`.');
+    }),
+    /** Provided by the orchestration: the user's termination condition. */
+    checkTermination: checkTerminationActor,
+  },
+  actions: {
+    report: emit(({ context }, event: ActorEvent) => reportCommand(context.boundary, event)),
+    recordConversation: assign({ conversation: ({ context, event }) => [...context.conversation, ...heardMessages(event)] }),
+    /** Continuing a conversation: the specialist that answered last holds it. */
+    askLastAgent: enqueueActions(({ context, event, enqueue }) => {
+      const agent = (event as MessageEvent<Kickoff>).message.lastAgent!;
+      enqueue.assign({ activeAgent: agent });
+      enqueue.emit(sendCommand(turnRequest(), context.members[agent]));
+    }),
+    /** The first user message's specialist: it heard everything broadcast so far. */
+    routeToClassified: enqueueActions(({ context, event, enqueue }) => {
+      const agent = chosen(event);
+      enqueue.assign({ activeAgent: agent });
+      enqueue.emit(sendCommand(turnRequest(), context.members[agent]));
+    }),
+    recordDecline: assign({ declined: ({ context, event }) => [...context.declined, response(event).agent] }),
+    /** Another specialist takes the message, with the last turns and nothing else. */
+    handOffClassified: enqueueActions(({ context, event, enqueue }) => {
+      const to = chosen(event);
+      const from = context.declined[context.declined.length - 1];
+      const target = context.members[to];
+      enqueue.assign({ activeAgent: to, handoffs: context.handoffs + 1 });
+      enqueue(reportAction({ type: 'handoff', from, to, reason: 'classified' }));
+      const reset: Reset = { type: 'reset' };
+      const history: HistoryMessage = { type: 'history', messages: intentContext(context.conversation, context.contextTurns) };
+      enqueue.emit(sendCommand(reset, target));
+      enqueue.emit(sendCommand(history, target));
+      enqueue.emit(sendCommand(turnRequest(), target));
+    }),
+    recordResponse: assign(({ context, event }) => {
+      const r = response(event);
+      return { conversation: [...context.conversation, ...r.messages], activeAgent: r.agent, lastReply: finalReply(r) };
+    }),
+    askUser: enqueueActions(({ context, enqueue }) => {
+      const request = userRequest(context, context.lastReply);
+      enqueue.assign({ userRequests: context.userRequests + 1, openRequest: request.requestId });
+      enqueue.emit(sendCommand(request, context.gateway));
+    }),
+    /** Nobody takes the message: say so to everyone (it is part of the conversation) and ask again. */
+    askToRephrase: enqueueActions(({ context, enqueue }) => {
+      const n = context.rephrases + 1;
+      const message: ChatMessage = { id: `${context.invocationId}:router:rephrase:${n}`, role: 'assistant', content: context.rephraseMessage };
+      const request = userRequest(context, [message]);
+      enqueue.assign({ rephrases: n, conversation: [...context.conversation, message], lastReply: [message], userRequests: context.userRequests + 1, openRequest: request.requestId });
+      enqueue.emit(publishCommand(conversation([message]), context.topic, { deliverToSelf: false }));
+      enqueue.emit(sendCommand(request, context.gateway));
+    }),
+    closeRequest: assign({ openRequest: null }),
+    routeUserTurn: enqueueActions(({ context, enqueue }) => {
+      enqueue.assign({ declined: [] });
+      enqueue.emit(sendCommand(turnRequest(), context.members[context.activeAgent!]));
+    }),
+    completeTask: enqueueActions(({ context, event, enqueue }) => {
+      const r = response(event);
+      const reply = context.lastReply[0];
+      const summary = r.outcome.kind === 'complete' ? r.outcome.summary : r.text;
+      const messages = reply && reply.content.trim() !== '' ? context.lastReply
+        : [{ id: `${reply?.id ?? `${context.invocationId}:${r.agent}`}:summary`, role: 'assistant' as const, name: r.agent, content: summary }];
+      enqueue.emit(sendCommand(completion(context, 'completed', messages), context.end));
+    }),
+    failWithError: emit(({ event }) => errorCommand(invokeError(event))),
+    failUnknownSpecialist: emit(({ context, event }) => errorCommand(new IntentClassificationError(chosen(event), context.candidates.map((c) => c.name)))),
+    completeTerminated: enqueueActions(({ context, enqueue }) => enqueue.emit(sendCommand(completion(context, 'terminated'), context.end))),
+    completeUserEnded: enqueueActions(({ context, enqueue }) => enqueue.emit(sendCommand(completion(context, 'user_ended'), context.end))),
+    completeMaxHandoffs: enqueueActions(({ context, enqueue }) => enqueue.emit(sendCommand(completion(context, 'max_handoffs'), context.end))),
+  },
+  guards: {
+    continuesWithLastAgent: ({ context, event }) => {
+      const { lastAgent } = (event as MessageEvent<Kickoff>).message;
+      return lastAgent !== undefined && Object.hasOwn(context.members, lastAgent);
+    },
+    namesNoMember: ({ context, event }) => typeof chosen(event) !== 'string' || !Object.hasOwn(context.members, chosen(event)),
+    isFirstClassification: ({ context }) => context.declined.length === 0,
+    namesTheDecliner: ({ context, event }) => context.declined.includes(chosen(event)),
+    reachedMaxHandoffs: ({ context }) => context.handoffs >= context.maxHandoffs,
+    isOutOfScope: ({ event }) => response(event).outcome.kind === 'out_of_scope',
+    /** This user message was already classified again after an out-of-scope answer. */
+    wasReclassified: ({ context }) => context.declined.length > 0,
+    completesTask: ({ event }) => response(event).outcome.kind === 'complete',
+    hasTerminationCondition: ({ context }) => context.checkTermination,
+    isTerminated: terminated,
+    answersOpenRequest: ({ context, event }) => (event as MessageEvent<UserReply>).message.requestId === context.openRequest,
+    userEnded: ({ event }) => (event as MessageEvent<UserReply>).message.message === null,
+  },
+}).createMachine({
+  id: 'intentRouter',
+  context: ({ input }) => ({
+    ...input,
+    conversation: [],
+    activeAgent: null,
+    lastReply: [],
+    handoffs: 0,
+    userRequests: 0,
+    rephrases: 0,
+    openRequest: null,
+    declined: [],
+  }),
+  initial: 'waitingForKickoff',
+  on: {
+    history: { actions: 'recordConversation' },
+    conversation: { actions: 'recordConversation' },
+  },
+  states: {
+    waitingForKickoff: {
+      on: {
+        kickoff: [
+          { guard: 'continuesWithLastAgent', target: 'routing', actions: 'askLastAgent' },
+          { target: 'classifying' },
+        ],
+      },
+    },
+    /** Busy: the classifier picks the specialist for the latest user message. */
+    classifying: {
+      tags: [BUSY_TAG],
+      invoke: {
+        id: 'classify',
+        src: 'classify',
+        input: ({ context }): IntentClassifierInput => ({ messages: intentContext(context.conversation, context.contextTurns), candidates: context.candidates }),
+        onDone: [
+          { guard: 'namesNoMember', target: 'done', actions: 'failUnknownSpecialist' },
+          { guard: 'isFirstClassification', target: 'routing', actions: 'routeToClassified' },
+          { guard: 'namesTheDecliner', target: 'routing', actions: 'askToRephrase' },
+          { guard: 'reachedMaxHandoffs', target: 'done', actions: 'completeMaxHandoffs' },
+          { target: 'routing', actions: 'handOffClassified' },
+        ],
+        onError: { target: 'done', actions: 'failWithError' },
+      },
+    },
+    /** At rest between turns: a specialist is answering, or the user is asked. */
+    routing: {
+      on: {
+        agent_response: [
+          { guard: and(['isOutOfScope', 'wasReclassified']), actions: ['recordDecline', 'askToRephrase'] },
+          { guard: 'isOutOfScope', target: 'classifying', actions: 'recordDecline' },
+          { guard: 'completesTask', target: 'done', actions: ['recordResponse', 'completeTask'] },
+          { guard: 'hasTerminationCondition', target: 'checkingTerminationAfterReply', actions: 'recordResponse' },
+          { actions: ['recordResponse', 'askUser'] },
+        ],
+        user_reply: [
+          { guard: and(['answersOpenRequest', 'userEnded']), target: 'done', actions: 'completeUserEnded' },
+          { guard: and(['answersOpenRequest', 'hasTerminationCondition']), target: 'checkingTerminationAfterUser', actions: 'closeRequest' },
+          { guard: 'answersOpenRequest', actions: ['closeRequest', 'routeUserTurn'] },
+        ],
+      },
+    },
+    checkingTerminationAfterReply: checkingTermination({ target: 'routing', actions: 'askUser' }),
+    checkingTerminationAfterUser: checkingTermination({ target: 'routing', actions: 'routeUserTurn' }),
+    done: {},
+  },
+});
