@@ -12,9 +12,10 @@ import {
   InvalidArgumentError, RuntimeStateError,
   type AgentIdLike, type AgentRuntime, type Message, type RuntimeErrorEvent, type TopicIdLike,
 } from '../runtime/index.js';
-import { InvocationCancelledError, OrchestrationTimeoutError } from './errors.js';
+import { InvocationCancelledError, InvocationStateError, OrchestrationTimeoutError } from './errors.js';
 import { OrchestrationResult, type PendingRequest } from './result.js';
 import { timerDelay } from './timeouts.js';
+import type { Checkpoint } from '../persistence/checkpoint.js';
 
 /** The ids of one run's actors and topics. */
 export interface RunIds {
@@ -41,6 +42,8 @@ export interface InvocationOptions {
   timeoutMs?: number;
   /** Called for every event, before it is streamed (callbacks such as agentResponseCallback). */
   onEvent?: (event: ActorEvent) => void | Promise<void>;
+  /** Takes the run's checkpoint (`result.checkpoint()`); rejects when it is not at rest. */
+  checkpoint?: (key: string) => Promise<Checkpoint>;
 }
 
 export class Invocation<TOut> {
@@ -63,6 +66,7 @@ export class Invocation<TOut> {
       decide: (requestId, approved, reason) => this.decide(requestId, approved, reason),
       pending: () => [...this.pending.values()],
       describeWait: () => this.describeWait(),
+      checkpoint: () => this.checkpoint(),
     });
     const { signal } = options;
     if (signal?.aborted) {
@@ -128,6 +132,11 @@ export class Invocation<TOut> {
 
   cancel(error: Error): void {
     if (this.result._reject(error, 'cancelled')) this.cleanup();
+  }
+
+  private checkpoint(): Promise<Checkpoint> {
+    if (!this.options.checkpoint) return Promise.reject(new InvocationStateError(`checkpoint(): invocation ${this.id} cannot be checkpointed.`));
+    return this.options.checkpoint(this.id);
   }
 
   /** What the run waits on, for timeout messages. */

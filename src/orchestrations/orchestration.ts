@@ -24,6 +24,10 @@ import {
 } from '../runtime/index.js';
 import { InvocationStateError, OrchestrationConfigError } from './errors.js';
 import { Invocation, type RunIds } from './invocation.js';
+import { CheckpointError } from '../persistence/errors.js';
+import type { Checkpoint } from '../persistence/checkpoint.js';
+import type { CheckpointStore } from '../persistence/store.js';
+import { AutoSave, checkCheckpoint, restoredState, takeCheckpoint, type DurableRun } from './durable.js';
 import type { OrchestrationResult } from './result.js';
 import { extractStructuredOutput } from './structured-output.js';
 import { renderFlowchart } from './mermaid.js';
@@ -93,7 +97,16 @@ export interface InvokeOptions {
    * is who `resumeWith` may route the new message to.
    */
   continueFrom?: OrchestrationOutput;
+  /**
+   * Save the run to this store at every rest point (waiting on people, nothing queued or busy)
+   * and delete it once the run settles; `resume(invocationId, …)` carries on from it, in this
+   * process or another.
+   */
+  checkpointStore?: CheckpointStore;
 }
+
+/** Options of {@link Orchestration.resume}. */
+export type ResumeOptions = Omit<InvokeOptions, 'continueFrom'>;
 
 /** A member as the orchestration wires it. */
 export interface MemberBinding {
@@ -164,6 +177,8 @@ export abstract class Orchestration<TOut = OrchestrationOutput, TIn = unknown> {
   /** Actor logic built once per orchestration (building a machine with `provide` is costly). */
   private readonly logicCache = new Map<unknown, AnyActorLogic>();
   private readonly reviewed: ReadonlySet<string>;
+  /** Live runs that save themselves to a checkpoint store. */
+  private readonly autosaves = new Map<string, AutoSave>();
 
   protected constructor(protected readonly kind: string, options: OrchestrationOptions<TOut, TIn>) {
     if (!options || !Array.isArray(options.members) || options.members.length === 0) {
@@ -239,10 +254,59 @@ export abstract class Orchestration<TOut = OrchestrationOutput, TIn = unknown> {
   async attach(invocationId: string, runtime: AgentRuntime, options: Omit<InvokeOptions, 'continueFrom'> = {}): Promise<OrchestrationResult<TOut>> {
     if (!runtime.isRunning) throw new RuntimeStateError(`${this.kind}.attach: the runtime is not running; call runtime.start() first.`);
     if (this.live.has(invocationId)) throw new InvocationStateError(`${this.kind}.attach: invocation ${invocationId} is already running in this process.`);
-    const invocation = this.open(runtime, invocationId, options);
-    const open = await runtime.sendMessage<OpenRequest[]>({ type: 'list_requests' }, invocation.ids.gateway);
+    return this.carryOn(this.open(runtime, invocationId, options));
+  }
+
+  /** A run whose actors are on the runtime: re-emits its open requests, then lets it go on. */
+  private async carryOn(invocation: Invocation<TOut>): Promise<OrchestrationResult<TOut>> {
+    const open = await invocation.runtime.sendMessage<OpenRequest[]>({ type: 'list_requests' }, invocation.ids.gateway);
     for (const request of open) invocation.report(requestEvent(request));
+    this.autosaves.get(invocation.id)?.touch();
     return invocation.result;
+  }
+
+  /**
+   * Carries on an invocation from its checkpoint (`result.checkpoint()`, or what a
+   * `checkpointStore` saved — give its invocation id and the store), on `runtime`, in this process
+   * or another. The result has the same `invocationId`; its open requests, with the same ids, are
+   * in `result.pending` and re-emitted as events; answering them continues the run as if it had
+   * never stopped. The run uses this orchestration's configuration (instructions, tools,
+   * callbacks, clients); its members must be the saved run's. Rejects with a
+   * {@link CheckpointError} naming the problem (another kind, changed members, an unsupported
+   * version, a malformed field, an unknown id, a run already live on `runtime`), leaving nothing
+   * on the runtime.
+   *
+   * @example
+   * const store = new SqliteCheckpointStore('conversations.db');
+   * const resumed = await support.resume(invocationId, runtime, { checkpointStore: store });
+   * resumed.respond(resumed.pending[0].requestId, 'order 42');
+   * const output = await resumed.get();
+   */
+  async resume(checkpoint: Checkpoint | string, runtime: AgentRuntime, options: ResumeOptions = {}): Promise<OrchestrationResult<TOut>> {
+    if (!runtime.isRunning) throw new RuntimeStateError(`${this.kind}.resume: the runtime is not running; call runtime.start() first.`);
+    let value: unknown = checkpoint;
+    if (typeof checkpoint === 'string') {
+      if (!options.checkpointStore) throw new CheckpointError('not_found', `${this.kind}.resume("${checkpoint}"): give the checkpointStore to load invocation ${checkpoint} from.`);
+      value = await options.checkpointStore.load(checkpoint);
+      if (value === undefined) throw new CheckpointError('not_found', `${this.kind}.resume: no checkpoint for invocation "${checkpoint}" in the store (it settled, or was never saved there).`);
+    }
+    const saved = checkCheckpoint(value, this.kind, this.bindings);
+    const id = saved.invocationId;
+    if (this.live.has(id) || runtime.keyStatus(id).actors > 0) {
+      throw new CheckpointError('already_running', `${this.kind}.resume: invocation ${id} is already running on this runtime; resume it once per runtime.`);
+    }
+    const registration = this.acquire(runtime);
+    try {
+      const state = restoredState(saved, this.durableRun(registration.prefix, id));
+      await runtime.loadState(state, { key: id });
+    } catch (error) {
+      runtime.retireKey(id);
+      this.release(runtime, registration);
+      if (error instanceof CheckpointError) throw error;
+      throw new CheckpointError('restore', `${this.kind}.resume: invocation ${id} could not be restored: ${(error as Error)?.message ?? error}`, { cause: error });
+    }
+    const invocation = this.open(runtime, id, options);
+    return this.carryOn(invocation);
   }
 
   /**
@@ -298,19 +362,11 @@ export abstract class Orchestration<TOut = OrchestrationOutput, TIn = unknown> {
 
   private registerAll(runtime: AgentRuntime, registration: Registration): void {
     const { prefix } = registration;
-    const factory = (part: string, build: (ids: RunIds) => { logic: AnyActorLogic; input: unknown }) => {
+    for (const part of [...this.bindings.map((m) => m.slug), 'manager', 'gateway', 'start', 'end', 'boundary']) {
       const type = `${prefix}.${part}`;
-      runtime.registerFactory(type, ({ id }) => build(this.idsFor(prefix, id.key)));
+      runtime.registerFactory(type, ({ id }) => this.partSpec(part, this.idsFor(prefix, id.key)));
       registration.factories.push(type);
-    };
-    for (const member of this.bindings) {
-      factory(member.slug, (ids) => ({ logic: this.agentLogic(member), input: this.agentInput(member, ids) }));
     }
-    factory('manager', (ids) => ({ logic: this.managerLogic(), input: this.managerInput(ids) }));
-    factory('gateway', (ids) => ({ logic: this.gatewayLogic(), input: { invocationId: ids.key, topic: ids.conversation, boundary: ids.boundary, useCallback: Boolean(this.options.humanResponse) } }));
-    factory('start', (ids) => ({ logic: startExecutorMachine, input: { topic: ids.conversation, manager: ids.manager } }));
-    factory('end', (ids) => ({ logic: this.endLogic(), input: { boundary: ids.boundary } }));
-    factory('boundary', (ids) => ({ logic: this.boundaryLogic(), input: { invocationId: ids.key } }));
     const subscribe = (topic: string, parts: string[]) => {
       for (const part of parts) {
         const subscription = new TypeSubscription(`${prefix}.${topic}`, `${prefix}.${part}`);
@@ -321,6 +377,26 @@ export abstract class Orchestration<TOut = OrchestrationOutput, TIn = unknown> {
     const members = this.bindings.map((m) => m.slug);
     subscribe('conversation', [...members, 'manager', 'end']);
     subscribe('replies', [...(this.membersHearReplies() ? members : []), 'manager', 'end']);
+  }
+
+  /** The logic and input of one part of a run (`<member slug>`, `manager`, `gateway`, `start`, `end`, `boundary`). */
+  private partSpec(part: string, ids: RunIds): { logic: AnyActorLogic; input: unknown } {
+    switch (part) {
+      case 'manager': return { logic: this.managerLogic(), input: this.managerInput(ids) };
+      case 'gateway': return { logic: this.gatewayLogic(), input: { invocationId: ids.key, topic: ids.conversation, boundary: ids.boundary, useCallback: Boolean(this.options.humanResponse) } };
+      case 'start': return { logic: startExecutorMachine, input: { topic: ids.conversation, manager: ids.manager } };
+      case 'end': return { logic: this.endLogic(), input: { boundary: ids.boundary } };
+      case 'boundary': return { logic: this.boundaryLogic(), input: { invocationId: ids.key } };
+    }
+    const member = this.bindings.find((m) => m.slug === part);
+    if (!member) throw new OrchestrationConfigError(`${this.kind}: no part "${part}".`);
+    return { logic: this.agentLogic(member), input: this.agentInput(member, ids) };
+  }
+
+  /** What checkpoints need to know of run `key` under `prefix`. */
+  private durableRun(prefix: string, key: string): DurableRun {
+    const ids = this.idsFor(prefix, key);
+    return { kind: this.kind, prefix, bindings: this.bindings, ids, spec: (part) => this.partSpec(part, ids) };
   }
 
   /**
@@ -427,14 +503,16 @@ export abstract class Orchestration<TOut = OrchestrationOutput, TIn = unknown> {
   }
 
   /** A run handle on `runtime`, registering this orchestration there for as long as it is live. */
-  private open(runtime: AgentRuntime, id: string | undefined, options: Omit<InvokeOptions, 'continueFrom'>): Invocation<TOut> {
+  private open(runtime: AgentRuntime, id: string | undefined, options: ResumeOptions): Invocation<TOut> {
     const registration = this.acquire(runtime);
-    const invocation = new Invocation<TOut>(runtime, {
+    const checkpoint = (key: string) => takeCheckpoint(runtime, this.durableRun(registration.prefix, key));
+    const invocation: Invocation<TOut> = new Invocation<TOut>(runtime, {
       id,
       ids: (key) => this.idsFor(registration.prefix, key),
       signal: options.signal,
       timeoutMs: options.timeoutMs,
-      onEvent: (event) => this.onEvent(event),
+      onEvent: (event) => this.onEvent(event, invocation.id),
+      checkpoint,
     });
     if (invocation.result.status !== 'running') {
       this.release(runtime, registration);
@@ -442,8 +520,11 @@ export abstract class Orchestration<TOut = OrchestrationOutput, TIn = unknown> {
     }
     registration.live++;
     this.live.set(invocation.id, invocation);
+    const store = options.checkpointStore;
+    if (store) this.autosaves.set(invocation.id, new AutoSave(store, invocation as Invocation<unknown>, () => checkpoint(invocation.id)));
     invocation.onCleanup(() => {
       this.live.delete(invocation.id);
+      this.autosaves.delete(invocation.id);
       registration.live--;
       this.release(runtime, registration);
     });
@@ -504,13 +585,18 @@ export abstract class Orchestration<TOut = OrchestrationOutput, TIn = unknown> {
     if (!invocation) return;
     switch (message.type) {
       case 'invocation_event': return invocation.report(message.event);
-      case 'request_closed': return invocation.closeRequest(message.requestId);
+      case 'request_closed':
+        invocation.closeRequest(message.requestId);
+        return this.autosaves.get(invocationId)?.touch();
       case 'invocation_settled': return invocation.resolve(message.output as TOut);
       case 'invocation_failed': return invocation.fail(message.error);
     }
   }
 
-  private onEvent(event: ActorEvent): void | Promise<void> {
+  private onEvent(event: ActorEvent, invocationId: string): void | Promise<void> {
+    if (event.type === 'human_input_requested' || event.type === 'approval_requested' || event.type === 'plan_review_requested') {
+      this.autosaves.get(invocationId)?.touch();
+    }
     if (event.type === 'agent_response') return this.options.agentResponseCallback?.(event);
     if (event.type === 'agent_response_delta') return this.options.streamingAgentResponseCallback?.(event);
   }

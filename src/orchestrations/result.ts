@@ -4,6 +4,7 @@ import type { RequestKind } from '../actors/protocol.js';
 import { EventStream } from './event-stream.js';
 import { InvocationStateError, OrchestrationTimeoutError } from './errors.js';
 import { timerDelay } from './timeouts.js';
+import type { Checkpoint } from '../persistence/checkpoint.js';
 
 /** Every event an invocation streams, tagged with its id. */
 export type OrchestrationEvent<TOut = unknown> =
@@ -29,6 +30,8 @@ export interface ResultControl {
   pending(): PendingRequest[];
   /** What the run waits on, in words (for timeout errors). */
   describeWait(): string;
+  /** The run's checkpoint; rejects when it is not at rest. */
+  checkpoint?(): Promise<Checkpoint>;
 }
 
 /**
@@ -84,6 +87,23 @@ export class OrchestrationResult<TOut> {
       const timer = setTimeout(() => reject(new OrchestrationTimeoutError(`get(${timeoutMs}): invocation ${this.invocationId} did not finish in ${timeoutMs} ms; it is ${this.control.describeWait()}.`)), delay);
       this.settled.then(resolve, reject).finally(() => clearTimeout(timer));
     });
+  }
+
+  /**
+   * The invocation as a JSON checkpoint, while it is at rest (waiting on people, nothing queued
+   * or busy); `orchestration.resume(checkpoint, runtime)` carries it on, in this process or
+   * another. Rejects with {@link InvocationStateError} while it is busy or once it has settled.
+   * It holds the run's state (histories, routing, open requests, usage, transcript), never its
+   * configuration, callbacks, clients or secrets.
+   *
+   * @example
+   * const checkpoint = await result.checkpoint(); // after a human_input_requested event
+   * writeFileSync('run.json', JSON.stringify(checkpoint));
+   */
+  async checkpoint(): Promise<Checkpoint> {
+    this.assertRunning('checkpoint');
+    if (!this.control.checkpoint) throw new InvocationStateError(`checkpoint(): invocation ${this.invocationId} cannot be checkpointed.`);
+    return this.control.checkpoint();
   }
 
   /** Stops new work and aborts in-flight model calls; `get()` then rejects as cancelled. */
