@@ -207,9 +207,14 @@ export class AutoSave {
     this.poll(0);
   }
 
-  /** Resolves once every save and delete asked for so far is done. */
-  flushed(): Promise<void> {
-    return this.chain;
+  /** Resolves once the run's latest rest point (or its deletion) has reached the store. */
+  async flushed(): Promise<void> {
+    for (;;) {
+      while (this.polling) await new Promise((resolve) => setTimeout(resolve, 1));
+      const chain = this.chain;
+      await chain;
+      if (!this.polling && chain === this.chain) return;
+    }
   }
 
   private poll(attempt: number): void {

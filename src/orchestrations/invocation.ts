@@ -44,6 +44,8 @@ export interface InvocationOptions {
   onEvent?: (event: ActorEvent) => void | Promise<void>;
   /** Takes the run's checkpoint (`result.checkpoint()`); rejects when it is not at rest. */
   checkpoint?: (key: string) => Promise<Checkpoint>;
+  /** Resolves once automatic saves have reached the checkpoint store (`result.saved()`). */
+  saved?: () => Promise<void>;
 }
 
 export class Invocation<TOut> {
@@ -67,6 +69,7 @@ export class Invocation<TOut> {
       pending: () => [...this.pending.values()],
       describeWait: () => this.describeWait(),
       checkpoint: () => this.checkpoint(),
+      saved: () => this.options.saved?.() ?? Promise.resolve(),
     });
     const { signal } = options;
     if (signal?.aborted) {

@@ -506,6 +506,7 @@ export abstract class Orchestration<TOut = OrchestrationOutput, TIn = unknown> {
   private open(runtime: AgentRuntime, id: string | undefined, options: ResumeOptions): Invocation<TOut> {
     const registration = this.acquire(runtime);
     const checkpoint = (key: string) => takeCheckpoint(runtime, this.durableRun(registration.prefix, key));
+    let autosave: AutoSave | undefined;
     const invocation: Invocation<TOut> = new Invocation<TOut>(runtime, {
       id,
       ids: (key) => this.idsFor(registration.prefix, key),
@@ -513,6 +514,7 @@ export abstract class Orchestration<TOut = OrchestrationOutput, TIn = unknown> {
       timeoutMs: options.timeoutMs,
       onEvent: (event) => this.onEvent(event, invocation.id),
       checkpoint,
+      saved: () => autosave?.flushed() ?? Promise.resolve(),
     });
     if (invocation.result.status !== 'running') {
       this.release(runtime, registration);
@@ -521,7 +523,7 @@ export abstract class Orchestration<TOut = OrchestrationOutput, TIn = unknown> {
     registration.live++;
     this.live.set(invocation.id, invocation);
     const store = options.checkpointStore;
-    if (store) this.autosaves.set(invocation.id, new AutoSave(store, invocation as Invocation<unknown>, () => checkpoint(invocation.id)));
+    if (store) this.autosaves.set(invocation.id, (autosave = new AutoSave(store, invocation as Invocation<unknown>, () => checkpoint(invocation.id))));
     invocation.onCleanup(() => {
       this.live.delete(invocation.id);
       this.autosaves.delete(invocation.id);

@@ -32,6 +32,8 @@ export interface ResultControl {
   describeWait(): string;
   /** The run's checkpoint; rejects when it is not at rest. */
   checkpoint?(): Promise<Checkpoint>;
+  /** Resolves once automatic saves have reached the store. */
+  saved?(): Promise<void>;
 }
 
 /**
@@ -104,6 +106,19 @@ export class OrchestrationResult<TOut> {
     this.assertRunning('checkpoint');
     if (!this.control.checkpoint) throw new InvocationStateError(`checkpoint(): invocation ${this.invocationId} cannot be checkpointed.`);
     return this.control.checkpoint();
+  }
+
+  /**
+   * With `invoke`/`resume`'s `checkpointStore`: resolves once the run's latest rest point (or,
+   * once it has settled, the removal of its checkpoint) has reached the store — e.g. before
+   * telling a customer their conversation is safe. Resolves at once without a store.
+   *
+   * @example
+   * for await (const event of result.events) if (event.type === 'human_input_requested') break;
+   * await result.saved(); // the process may stop now: resume(result.invocationId, …) carries on
+   */
+  saved(): Promise<void> {
+    return this.control.saved?.() ?? Promise.resolve();
   }
 
   /** Stops new work and aborts in-flight model calls; `get()` then rejects as cancelled. */
