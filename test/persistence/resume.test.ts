@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import {
-  CheckpointError, HandoffOrchestration, InProcessRuntime, InvocationStateError, MemoryCheckpointStore, SequentialOrchestration,
+  CheckpointError, ConcurrentOrchestration, HandoffOrchestration, tool, InProcessRuntime, InvocationStateError, MemoryCheckpointStore, SequentialOrchestration,
   type Checkpoint, type ChatClient, type OrchestrationResult, type OrchestrationOutput,
 } from '../../src/index.js';
 import { agent, answerUser, collect, nextHumanRequest, scripted, startedRuntime } from '../orchestrations/helpers.js';
@@ -323,5 +324,61 @@ describe('automatic checkpoints (checkpointStore)', () => {
     const result = await supportDesk().orchestration.invoke('refund please', fresh(), { checkpointStore: store });
     await expect(result.get()).rejects.toThrow(/Could not save invocation .*disk full/);
     await expect(result.get()).rejects.toBeInstanceOf(CheckpointError);
+  });
+});
+
+describe('every orchestration can be checkpointed while it waits on people', () => {
+  it('sequential with humanReview: a review waiting is resumed, the feedback is answered again, the next member hears the approved turn', async () => {
+    const build = () => {
+      const writer = scripted((request) => ({ text: request.messages.some((m) => m.content === 'Shorter.') ? 'Boil fast.' : 'Kettles boil.' }));
+      const editor = scripted((request) => ({ text: `Edited: ${request.messages.at(-1)!.content}` }));
+      return { pipeline: new SequentialOrchestration({ id: 'slogans', members: [agent('Writer', writer), agent('Editor', editor)], humanReview: ['Writer'] }), editor };
+    };
+    const runtime = fresh();
+    const first = await build().pipeline.invoke('A kettle slogan', runtime);
+    await nextHumanRequest(first);
+    await settleDown(runtime, first.invocationId);
+    const checkpoint = JSON.parse(JSON.stringify(await first.checkpoint())) as Checkpoint;
+    expect(checkpoint.pending).toEqual([{ requestId: expect.any(String), kind: 'review', agent: 'Writer' }]);
+    const after = build();
+    const resumed = await after.pipeline.resume(checkpoint, fresh());
+    const seen: string[] = [];
+    for await (const event of resumed.events) {
+      if (event.type !== 'human_input_requested') continue;
+      seen.push(event.message!.content);
+      resumed.respond(event.requestId, event.message!.content === 'Kettles boil.' ? 'Shorter.' : '');
+    }
+    expect(seen).toEqual(['Kettles boil.', 'Boil fast.']);
+    expect((await resumed.get()).messages[0].content).toBe('Edited: Boil fast.');
+  });
+
+  it('concurrent with two tool approvals open: approving one, then a checkpoint at the next rest point, then the other after a resume', async () => {
+    const build = () => {
+      const ran: string[] = [];
+      const member = (name: string) => {
+        const act = tool({ name: `act_${name}`, description: 'acts', parameters: z.object({}), needsApproval: true, execute: () => { ran.push(name); return `${name} done`; } });
+        return agent(name, scripted((request) => (request.messages.at(-1)!.role === 'tool' ? { text: `${name} finished` } : { toolCalls: [{ name: `act_${name}`, arguments: {} }] })), { tools: [act] });
+      };
+      return { panel: new ConcurrentOrchestration({ id: 'panel', members: [member('A'), member('B')] }), ran };
+    };
+    const store = new MemoryCheckpointStore();
+    const before = build();
+    const runtime = fresh();
+    const first = await before.panel.invoke('go', runtime, { checkpointStore: store });
+    await expect.poll(async () => (await store.load(first.invocationId))?.pending.length).toBe(2);
+    const [a] = first.pending.filter((r) => r.agent === 'A');
+    first.approve(a.requestId);
+    await expect.poll(async () => (await store.load(first.invocationId))?.pending.map((r) => r.agent)).toEqual(['B']);
+    expect(before.ran).toEqual(['A']);
+    await runtime.close();
+
+    const after = build();
+    const resumed = await after.panel.resume(first.invocationId, fresh(), { checkpointStore: store });
+    expect(resumed.pending.map((r) => r.agent)).toEqual(['B']);
+    resumed.approve(resumed.pending[0].requestId);
+    const output = await resumed.get();
+    expect(output.messages.map((m) => m.content)).toEqual(['A finished', 'B finished']);
+    expect(after.ran).toEqual(['B']); // A's tool did not run again
+    await expect.poll(() => store.list()).toEqual([]);
   });
 });
