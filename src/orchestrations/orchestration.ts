@@ -292,9 +292,14 @@ export abstract class Orchestration<TOut = OrchestrationOutput, TIn = unknown> {
     }
     const saved = checkCheckpoint(value, this.kind, this.bindings);
     const id = saved.invocationId;
-    if (this.live.has(id) || runtime.keyStatus(id).actors > 0) {
+    if (runtime.keyStatus(id).actors > 0) {
       throw new CheckpointError('already_running', `${this.kind}.resume: invocation ${id} is already running on this runtime; resume it once per runtime.`);
     }
+    if (this.live.has(id)) {
+      throw new CheckpointError('already_running', `${this.kind}.resume: invocation ${id} is already running in this process (on another runtime); settle it there first.`);
+    }
+    // An already-aborted signal cancels the run before anything is loaded (the checkpoint stays).
+    if (options.signal?.aborted) return this.open(runtime, id, options).result;
     const registration = this.acquire(runtime);
     try {
       const state = restoredState(saved, this.durableRun(registration.prefix, id));

@@ -318,6 +318,18 @@ describe('automatic checkpoints (checkpointStore)', () => {
     expect(output.reason).toBe('user_ended');
   });
 
+  it('resume with an already-aborted signal: cancelled at once, nothing loaded, the checkpoint stays in the store', async () => {
+    const store = new MemoryCheckpointStore();
+    const first = await supportDesk().orchestration.invoke('refund please', fresh(), { checkpointStore: store });
+    await nextHumanRequest(first);
+    await first.saved();
+    const runtime = fresh();
+    const resumed = await supportDesk().orchestration.resume(first.invocationId, runtime, { checkpointStore: store, signal: AbortSignal.abort() });
+    await expect(resumed.get()).rejects.toThrow(/aborted/);
+    expect(runtime.stats).toMatchObject({ actors: 0, factories: 0 });
+    expect((await store.list()).map((s) => s.invocationId)).toEqual([first.invocationId]);
+  });
+
   it('a store that fails fails the run with a CheckpointError', async () => {
     const store = new MemoryCheckpointStore();
     store.save = async () => { throw new Error('disk full'); };
