@@ -137,6 +137,7 @@ try {
 
   const lean = scratchApp('app-without-openai', tarball, [...peers, ...tools]);
   if (existsSync(join(lean, 'node_modules/openai'))) throw new Failure('openai got installed although it is an optional peer');
+  if (existsSync(join(lean, 'node_modules/better-sqlite3'))) throw new Failure('better-sqlite3 got installed although it is an optional peer');
   importEverywhere(lean, `\n\nAn app without the optional 'openai' peer must type-check: troupe's public types must not`
     + ` reference 'openai' (see src/agents/openai-chat-client.ts and src/agents/openai-mapping.ts).`);
   step(`passed in ${((Date.now() - started) / 1000).toFixed(1)} s`);

@@ -6,3 +6,4 @@ export * from './runtime/index.js';
 export * from './agents/index.js';
 export * from './actors/index.js';
 export * from './orchestrations/index.js';
+export * from './persistence/index.js';

@@ -12,9 +12,10 @@ import {
   InvalidArgumentError, RuntimeStateError,
   type AgentIdLike, type AgentRuntime, type Message, type RuntimeErrorEvent, type TopicIdLike,
 } from '../runtime/index.js';
-import { InvocationCancelledError, OrchestrationTimeoutError } from './errors.js';
+import { InvocationCancelledError, InvocationStateError, OrchestrationTimeoutError } from './errors.js';
 import { OrchestrationResult, type PendingRequest } from './result.js';
 import { timerDelay } from './timeouts.js';
+import type { Checkpoint } from '../persistence/checkpoint.js';
 
 /** The ids of one run's actors and topics. */
 export interface RunIds {
@@ -43,6 +44,10 @@ export interface InvocationOptions {
   onEvent?: (event: ActorEvent) => void | Promise<void>;
   /** A `humanResponse` callback answers `input` and `review` requests (they cannot be `respond`ed to). */
   callbackAnswers?: boolean;
+  /** Takes the run's checkpoint (`result.checkpoint()`); rejects when it is not at rest. */
+  checkpoint?: (key: string) => Promise<Checkpoint>;
+  /** Resolves once automatic saves have reached the checkpoint store (`result.saved()`). */
+  saved?: () => Promise<void>;
 }
 
 export class Invocation<TOut> {
@@ -67,6 +72,8 @@ export class Invocation<TOut> {
       decide: (requestId, approved, reason) => this.decide(requestId, approved, reason),
       pending: () => [...this.pending.values()],
       describeWait: () => this.describeWait(),
+      checkpoint: () => this.checkpoint(),
+      saved: () => this.options.saved?.() ?? Promise.resolve(),
     });
     const { signal } = options;
     if (signal?.aborted) {
@@ -137,6 +144,11 @@ export class Invocation<TOut> {
 
   cancel(error: Error): void {
     if (this.result._reject(error, 'cancelled')) this.cleanup();
+  }
+
+  private checkpoint(): Promise<Checkpoint> {
+    if (!this.options.checkpoint) return Promise.reject(new InvocationStateError(`checkpoint(): invocation ${this.id} cannot be checkpointed.`));
+    return this.options.checkpoint(this.id);
   }
 
   /** What the run waits on, for timeout messages. */

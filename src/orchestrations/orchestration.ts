@@ -24,6 +24,10 @@ import {
 } from '../runtime/index.js';
 import { InvocationStateError, OrchestrationConfigError } from './errors.js';
 import { Invocation, type RunIds } from './invocation.js';
+import { CheckpointError } from '../persistence/errors.js';
+import type { Checkpoint } from '../persistence/checkpoint.js';
+import type { CheckpointStore } from '../persistence/store.js';
+import { AutoSave, checkCheckpoint, restoredState, takeCheckpoint, type DurableRun } from './durable.js';
 import type { OrchestrationResult } from './result.js';
 import { extractStructuredOutput } from './structured-output.js';
 import { renderFlowchart } from './mermaid.js';
@@ -103,7 +107,16 @@ export interface InvokeOptions {
    * is who `resumeWith` may route the new message to.
    */
   continueFrom?: OrchestrationOutput;
+  /**
+   * Save the run to this store at every rest point (waiting on people, nothing queued or busy)
+   * and delete it once the run settles; `resume(invocationId, …)` carries on from it, in this
+   * process or another.
+   */
+  checkpointStore?: CheckpointStore;
 }
+
+/** Options of {@link Orchestration.resume}. */
+export type ResumeOptions = Omit<InvokeOptions, 'continueFrom'>;
 
 /** A member as the orchestration wires it. */
 export interface MemberBinding {
@@ -186,6 +199,8 @@ export abstract class Orchestration<TOut = OrchestrationOutput, TIn = unknown> {
   private readonly logicCache = new Map<unknown, AnyActorLogic>();
   private readonly reviewed: ReadonlySet<string>;
   private readonly tracing: OrchestrationTracing;
+  /** Live runs that save themselves to a checkpoint store. */
+  private readonly autosaves = new Map<string, AutoSave>();
 
   protected constructor(protected readonly kind: string, options: OrchestrationOptions<TOut, TIn>) {
     if (!options || !Array.isArray(options.members) || options.members.length === 0) {
@@ -273,11 +288,15 @@ export abstract class Orchestration<TOut = OrchestrationOutput, TIn = unknown> {
     if (saved.actors.length === 0) {
       throw new InvocationStateError(`${this.kind}.attach: this runtime hosts no actor of invocation ${invocationId}; call runtime.loadState(saved) first.`);
     }
-    const invocation = this.open(runtime, invocationId, options);
+    return this.carryOn(this.open(runtime, invocationId, options));
+  }
+
+  /** A run whose actors are on the runtime: re-emits its open requests, then lets it go on. */
+  private async carryOn(invocation: Invocation<TOut>): Promise<OrchestrationResult<TOut>> {
     if (invocation.result.status !== 'running') return invocation.result;
     let open: OpenRequest[];
     try {
-      open = await runtime.sendMessage<OpenRequest[]>({ type: 'list_requests' }, invocation.ids.gateway);
+      open = await invocation.runtime.sendMessage<OpenRequest[]>({ type: 'list_requests' }, invocation.ids.gateway);
     } catch (error) {
       invocation.fail(error);
       throw error;
@@ -286,7 +305,57 @@ export abstract class Orchestration<TOut = OrchestrationOutput, TIn = unknown> {
       invocation.openRequest({ requestId: request.requestId, kind: request.kind, agent: request.agent, recipient: request.replyTo });
       invocation.report(requestEvent(request));
     }
+    this.autosaves.get(invocation.id)?.touch();
     return invocation.result;
+  }
+
+  /**
+   * Carries on an invocation from its checkpoint (`result.checkpoint()`, or what a
+   * `checkpointStore` saved — give its invocation id and the store), on `runtime`, in this process
+   * or another. The result has the same `invocationId`; its open requests, with the same ids, are
+   * in `result.pending` and re-emitted as events; answering them continues the run as if it had
+   * never stopped. The run uses this orchestration's configuration (instructions, tools,
+   * callbacks, clients); its members must be the saved run's. Rejects with a
+   * {@link CheckpointError} naming the problem (another kind, changed members, an unsupported
+   * version, a malformed field, an unknown id, a run already live on `runtime`), leaving nothing
+   * on the runtime.
+   *
+   * @example
+   * const store = new SqliteCheckpointStore('conversations.db');
+   * const resumed = await support.resume(invocationId, runtime, { checkpointStore: store });
+   * resumed.respond(resumed.pending[0].requestId, 'order 42');
+   * const output = await resumed.get();
+   */
+  async resume(checkpoint: Checkpoint | string, runtime: AgentRuntime, options: ResumeOptions = {}): Promise<OrchestrationResult<TOut>> {
+    if (!runtime.isRunning) throw new RuntimeStateError(`${this.kind}.resume: the runtime is not running; call runtime.start() first.`);
+    let value: unknown = checkpoint;
+    if (typeof checkpoint === 'string') {
+      if (!options.checkpointStore) throw new CheckpointError('not_found', `${this.kind}.resume("${checkpoint}"): give the checkpointStore to load invocation ${checkpoint} from.`);
+      value = await options.checkpointStore.load(checkpoint);
+      if (value === undefined) throw new CheckpointError('not_found', `${this.kind}.resume: no checkpoint for invocation "${checkpoint}" in the store (it settled, or was never saved there).`);
+    }
+    const saved = checkCheckpoint(value, this.kind, this.bindings);
+    const id = saved.invocationId;
+    if (runtime.keyStatus(id).actors > 0) {
+      throw new CheckpointError('already_running', `${this.kind}.resume: invocation ${id} is already running on this runtime; resume it once per runtime.`);
+    }
+    if (this.live.has(id)) {
+      throw new CheckpointError('already_running', `${this.kind}.resume: invocation ${id} is already running in this process (on another runtime); settle it there first.`);
+    }
+    // An already-aborted signal cancels the run before anything is loaded (the checkpoint stays).
+    if (options.signal?.aborted) return this.open(runtime, id, options).result;
+    const registration = this.acquire(runtime);
+    try {
+      const state = restoredState(saved, this.durableRun(registration.prefix, id));
+      await runtime.loadState(state, { key: id });
+    } catch (error) {
+      runtime.retireKey(id);
+      if (error instanceof CheckpointError) throw error;
+      throw new CheckpointError('restore', `${this.kind}.resume: invocation ${id} could not be restored: ${(error as Error)?.message ?? error}`, { cause: error });
+    }
+    const tracingReady = this.tracing.ready();
+    if (tracingReady) await tracingReady;
+    return this.carryOn(this.open(runtime, id, options));
   }
 
   /**
@@ -357,7 +426,7 @@ export abstract class Orchestration<TOut = OrchestrationOutput, TIn = unknown> {
       runtime.registerFactory(type, ({ id }) => {
         const orchestration = self.deref();
         if (!orchestration) throw new OrchestrationConfigError(`The orchestration that registered "${type}" no longer exists.`);
-        return orchestration.actorSpec(part, orchestration.idsFor(prefix, id.key));
+        return orchestration.partSpec(part, orchestration.idsFor(prefix, id.key));
       });
       registration.factories.push(type);
     };
@@ -373,6 +442,12 @@ export abstract class Orchestration<TOut = OrchestrationOutput, TIn = unknown> {
     const members = this.bindings.map((m) => m.slug);
     subscribe('conversation', [...members, 'manager', 'end']);
     subscribe('replies', [...(this.membersHearReplies() ? members : []), 'manager', 'end']);
+  }
+
+  /** What checkpoints need to know of run `key` under `prefix`. */
+  private durableRun(prefix: string, key: string): DurableRun {
+    const ids = this.idsFor(prefix, key);
+    return { kind: this.kind, prefix, bindings: this.bindings, ids, spec: (part) => this.partSpec(part, ids) };
   }
 
   /**
@@ -478,25 +553,26 @@ export abstract class Orchestration<TOut = OrchestrationOutput, TIn = unknown> {
     return { prefix, key, manager: at('manager'), gateway: at('gateway'), start: at('start'), end: at('end'), boundary: at('boundary'), conversation: topic('conversation'), replies: topic('replies') };
   }
 
-  /** What the factory of `part` (a member slug, `manager`, `gateway`…) hosts for one run. */
-  private actorSpec(part: string, ids: RunIds): { logic: AnyActorLogic; input: unknown } {
+  /** The logic and input of one part of a run (`<member slug>`, `manager`, `gateway`, `start`, `end`, `boundary`). */
+  private partSpec(part: string, ids: RunIds): { logic: AnyActorLogic; input: unknown } {
     switch (part) {
       case 'manager': return { logic: this.managerLogic(), input: this.managerInput(ids) };
       case 'gateway': return { logic: this.gatewayLogic(), input: { invocationId: ids.key, topic: ids.conversation, boundary: ids.boundary, useCallback: Boolean(this.options.humanResponse) } };
       case 'start': return { logic: startExecutorMachine, input: { topic: ids.conversation, manager: ids.manager } };
       case 'end': return { logic: this.endLogic(), input: { boundary: ids.boundary } };
       case 'boundary': return { logic: this.boundaryLogic(), input: { invocationId: ids.key } };
-      default: {
-        const member = this.bindings.find((m) => m.slug === part)!;
-        return { logic: this.agentLogic(member, this.tracing.isTraced(ids.key)), input: this.agentInput(member, ids) };
-      }
     }
+    const member = this.bindings.find((m) => m.slug === part);
+    if (!member) throw new OrchestrationConfigError(`${this.kind}: no part "${part}".`);
+    return { logic: this.agentLogic(member, this.tracing.isTraced(ids.key)), input: this.agentInput(member, ids) };
   }
 
   /** A run handle on `runtime` (registering this orchestration there first, if needed). */
-  private open(runtime: AgentRuntime, id: string | undefined, options: Omit<InvokeOptions, 'continueFrom'>): Invocation<TOut> {
+  private open(runtime: AgentRuntime, id: string | undefined, options: ResumeOptions): Invocation<TOut> {
     const registration = this.acquire(runtime);
-    const invocation = new Invocation<TOut>(runtime, {
+    const checkpoint = (key: string) => takeCheckpoint(runtime, this.durableRun(registration.prefix, key));
+    let autosave: AutoSave | undefined;
+    const invocation: Invocation<TOut> = new Invocation<TOut>(runtime, {
       id,
       ids: (key) => this.idsFor(registration.prefix, key),
       signal: options.signal,
@@ -504,14 +580,21 @@ export abstract class Orchestration<TOut = OrchestrationOutput, TIn = unknown> {
       callbackAnswers: Boolean(this.options.humanResponse),
       onEvent: (event) => {
         this.tracing.event(invocation.id, event);
-        return this.onEvent(event);
+        return this.onEvent(event, invocation.id);
       },
+      checkpoint,
+      saved: () => autosave?.flushed() ?? Promise.resolve(),
     });
     if (invocation.result.status !== 'running') return invocation;
     this.live.set(invocation.id, invocation);
     // Before any actor of the run exists: its agents are created with the traced logic.
     this.tracing.start(invocation as Invocation<unknown>, this.kind, this.id);
-    invocation.onCleanup(() => this.live.delete(invocation.id));
+    const store = options.checkpointStore;
+    if (store) this.autosaves.set(invocation.id, (autosave = new AutoSave(store, invocation as Invocation<unknown>, () => checkpoint(invocation.id))));
+    invocation.onCleanup(() => {
+      this.live.delete(invocation.id);
+      this.autosaves.delete(invocation.id);
+    });
     return invocation;
   }
 
@@ -560,13 +643,18 @@ export abstract class Orchestration<TOut = OrchestrationOutput, TIn = unknown> {
     switch (message.type) {
       case 'invocation_event': return invocation.report(message.event);
       case 'request_opened': return invocation.openRequest({ requestId: message.requestId, kind: message.kind, agent: message.agent, recipient: message.recipient });
-      case 'request_closed': return invocation.closeRequest(message.requestId);
+      case 'request_closed':
+        invocation.closeRequest(message.requestId);
+        return this.autosaves.get(invocationId)?.touch();
       case 'invocation_settled': return invocation.resolve(message.output as TOut);
       case 'invocation_failed': return invocation.fail(message.error);
     }
   }
 
-  private onEvent(event: ActorEvent): void | Promise<void> {
+  private onEvent(event: ActorEvent, invocationId: string): void | Promise<void> {
+    if (event.type === 'human_input_requested' || event.type === 'approval_requested' || event.type === 'plan_review_requested') {
+      this.autosaves.get(invocationId)?.touch();
+    }
     if (event.type === 'agent_response') return this.options.agentResponseCallback?.(event);
     if (event.type === 'agent_response_delta') return this.options.streamingAgentResponseCallback?.(event);
   }

@@ -5,6 +5,7 @@ import type { AgentIdLike } from '../runtime/index.js';
 import { EventStream } from './event-stream.js';
 import { InvocationStateError, OrchestrationTimeoutError } from './errors.js';
 import { timerDelay } from './timeouts.js';
+import type { Checkpoint } from '../persistence/checkpoint.js';
 
 /** Every event an invocation streams, tagged with its id. */
 export type OrchestrationEvent<TOut = unknown> =
@@ -32,6 +33,10 @@ export interface ResultControl {
   pending(): PendingRequest[];
   /** What the run waits on, in words (for timeout errors). */
   describeWait(): string;
+  /** The run's checkpoint; rejects when it is not at rest. */
+  checkpoint?(): Promise<Checkpoint>;
+  /** Resolves once automatic saves have reached the store. */
+  saved?(): Promise<void>;
 }
 
 /**
@@ -87,6 +92,36 @@ export class OrchestrationResult<TOut> {
       const timer = setTimeout(() => reject(new OrchestrationTimeoutError(`get(${timeoutMs}): invocation ${this.invocationId} did not finish in ${timeoutMs} ms; it is ${this.control.describeWait()}.`)), delay);
       this.settled.then(resolve, reject).finally(() => clearTimeout(timer));
     });
+  }
+
+  /**
+   * The invocation as a JSON checkpoint, while it is at rest (waiting on people, nothing queued
+   * or busy); `orchestration.resume(checkpoint, runtime)` carries it on, in this process or
+   * another. Rejects with {@link InvocationStateError} while it is busy or once it has settled.
+   * It holds the run's state (histories, routing, open requests, usage, transcript), never its
+   * configuration, callbacks, clients or secrets.
+   *
+   * @example
+   * const checkpoint = await result.checkpoint(); // after a human_input_requested event
+   * writeFileSync('run.json', JSON.stringify(checkpoint));
+   */
+  async checkpoint(): Promise<Checkpoint> {
+    this.assertRunning('checkpoint');
+    if (!this.control.checkpoint) throw new InvocationStateError(`checkpoint(): invocation ${this.invocationId} cannot be checkpointed.`);
+    return this.control.checkpoint();
+  }
+
+  /**
+   * With `invoke`/`resume`'s `checkpointStore`: resolves once the run's latest rest point (or,
+   * once it has settled, the removal of its checkpoint) has reached the store — e.g. before
+   * telling a customer their conversation is safe. Resolves at once without a store.
+   *
+   * @example
+   * for await (const event of result.events) if (event.type === 'human_input_requested') break;
+   * await result.saved(); // the process may stop now: resume(result.invocationId, …) carries on
+   */
+  saved(): Promise<void> {
+    return this.control.saved?.() ?? Promise.resolve();
   }
 
   /** Stops new work and aborts in-flight model calls; `get()` then rejects as cancelled. */

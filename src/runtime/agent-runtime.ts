@@ -43,6 +43,16 @@ export interface StateOptions {
   key?: string;
 }
 
+/** See {@link AgentRuntime.keyStatus}. */
+export interface KeyStatus {
+  /** Actors hosted under the key. */
+  actors: number;
+  /** Messages for the key not yet handled: in the runtime's queue or waiting in a mailbox. */
+  queued: number;
+  /** Actors of the key handling a message or in a busy-tagged state. */
+  busy: number;
+}
+
 export interface SendOptions {
   sender?: AgentIdLike;
   signal?: AbortSignal;
@@ -77,6 +87,12 @@ export interface AgentRuntime {
    * Factories and subscriptions stay: a later message to that key creates fresh actors.
    */
   retireKey(key: string): void;
+  /**
+   * What one key (one invocation) is doing: its hosted actors, the messages not yet handled by
+   * them (queued or in a mailbox) and how many of them are busy. Costs that key's actors, not the
+   * runtime's. A key is at rest when `queued` and `busy` are both 0.
+   */
+  keyStatus(key: string): KeyStatus;
   /** Saves every hosted actor and waiting message, or (with `key`) one invocation's. */
   saveState(options?: StateOptions): Promise<RuntimeState>;
   /** Restores a saved state, or (with `key`) only that key's part of it, leaving other keys alone. */

@@ -5,12 +5,12 @@ import { agentIdKey, validateAgentType, type AgentIdLike, type TopicIdLike } fro
 import type { Subscription } from './subscriptions.js';
 import type { Message } from './actor-contract.js';
 import type { InterventionHandler } from './interventions.js';
-import type { AgentFactory, AgentRuntime, PublishOptions, RuntimeErrorEvent, RuntimeState, SendOptions, StateOptions } from './agent-runtime.js';
+import type { AgentFactory, AgentRuntime, KeyStatus, PublishOptions, RuntimeErrorEvent, RuntimeState, SendOptions, StateOptions } from './agent-runtime.js';
 import { DuplicateAgentTypeError, InvalidArgumentError, RuntimeStateError } from './errors.js';
 import { retireActor, retireAllOfType, retireAllWithKey } from './actor-host.js';
 import { actorsWithKey, createActorDirectory } from './actor-directory.js';
 import { createScheduler, processNext } from './delivery-loop.js';
-import { createDispatchQueue, queuedCount, queuedDeliveries, shiftDelivery } from './dispatch-queue.js';
+import { createDispatchQueue, queuedCount, queuedDeliveries, queuedForKey, shiftDelivery } from './dispatch-queue.js';
 import { checkIdle, createIdleTracker, resolveIdleWaiters, whenIdle } from './idle-tracker.js';
 import { createInterventionChain } from './intervention-chain.js';
 import { settleRpc } from './rpc.js';
@@ -222,6 +222,26 @@ export class InProcessRuntime implements AgentRuntime, AsyncDisposable {
   get stats(): { actors: number; factories: number; subscriptions: number; queued: number; busy: number } {
     const core = this.#core;
     return { actors: core.actors.byId.size, factories: core.factories.size, subscriptions: core.subscriptions.byId.size, queued: queuedCount(core.queue) + core.idle.mailboxed, busy: core.idle.busy };
+  }
+
+  /**
+   * What the actors keyed `key` are doing (see {@link AgentRuntime.keyStatus}): at rest when
+   * nothing is queued for them and none is busy.
+   *
+   * @example
+   * const { queued, busy } = runtime.keyStatus(result.invocationId);
+   * if (queued === 0 && busy === 0) console.log('waiting on people');
+   */
+  keyStatus(key: string): KeyStatus {
+    const core = this.#core;
+    let queued = queuedForKey(core.queue, key);
+    let busy = 0;
+    const hosted = actorsWithKey(core.actors, key);
+    for (const h of hosted) {
+      queued += h.mailbox.length;
+      if (h.busy || h.current) busy++;
+    }
+    return { actors: hosted.length, queued, busy };
   }
 
   // ---- persistence -----------------------------------------------------------------------
