@@ -13,4 +13,4 @@ installed=$(version)
 case "$installed" in 7.*) ;; *) echo "test:openai7: expected openai 7.x, got $installed" >&2; exit 1 ;; esac
 echo "test:openai7: openai $installed on Node $(node --version)"
 npx tsc --noEmit -p .
-npx vitest run test/agents/openai-chat-client.e2e.test.ts test/orchestrations/openai-end-to-end.test.ts
+npx vitest run test/agents/openai-chat-client.e2e.test.ts test/agents/openai-stalled-server.e2e.test.ts test/orchestrations/openai-end-to-end.test.ts test/orchestrations/group-chat-openai.test.ts test/orchestrations/magentic-openai.test.ts

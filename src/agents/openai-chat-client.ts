@@ -40,7 +40,9 @@ export interface OpenAIChatClientOptions {
   /**
    * Milliseconds one HTTP attempt may take before it fails (and is retried, see `maxRetries`).
    * Default 60 000 — not the SDK's 10 minutes, under which a hung local server stalls a turn
-   * for half an hour. Raise it for slow local models or very long answers.
+   * for half an hour. Raise it for slow local models or very long answers. It also bounds a
+   * server that sends headers and then stalls: a whole call gets `timeout × (maxRetries + 1)`
+   * plus a second, and a stream that sends nothing for `timeout` ms fails.
    */
   timeout?: number;
   /**
@@ -163,41 +165,63 @@ export class OpenAIChatClient implements ChatClient {
   async complete(request: ChatRequest): Promise<ChatResponse> {
     const { module, client } = await this.#loadSdk();
     const body = this.#body(request);
+    // The SDK's timeout ends once headers arrive: a body that stalls after them needs a deadline
+    // of its own, or a turn could wait forever. Every attempt's budget, plus a second of slack.
+    const deadline = new AbortController();
+    const budget = this.#budget();
+    const timer = setTimeout(() => deadline.abort(), budget);
+    const signal = request.signal ? AbortSignal.any([request.signal, deadline.signal]) : deadline.signal;
     try {
-      const completion = await client.chat.completions.create({ ...body, stream: false } as ChatCompletionCreateParams & { stream: false }, { signal: request.signal });
+      const completion = await client.chat.completions.create({ ...body, stream: false } as ChatCompletionCreateParams & { stream: false }, { signal });
       const response = fromCompletion(completion);
       if (!response) throw new ChatClientError(`The server returned no choices for model "${this.model}".`);
       return response;
     } catch (error) {
+      if (deadline.signal.aborted && !request.signal?.aborted) throw new ChatClientError(`The request to ${this.#where()} did not complete within ${budget} ms (timeout ${this.timeout} ms × ${this.maxRetries + 1} attempts).`, { secrets: this.#secrets });
       throw this.#toError(error, module, request.signal);
+    } finally {
+      clearTimeout(timer);
     }
   }
 
   async *stream(request: ChatRequest): AsyncIterable<ChatStreamEvent> {
     const { module, client } = await this.#loadSdk();
     const body = this.#body(request);
+    // Until the first chunk, the whole budget (the SDK retries within it); then a stream that
+    // stops sending for `timeout` ms is abandoned (the SDK's timeout ends once headers arrive).
+    const idle = new AbortController();
+    let timer = setTimeout(() => idle.abort(), this.#budget());
+    const stalled = () => new ChatClientError(`The stream from ${this.#where()} stalled: no data for ${this.timeout} ms.`, { secrets: this.#secrets });
+    const signal = request.signal ? AbortSignal.any([request.signal, idle.signal]) : idle.signal;
     let stream: Stream<ChatCompletionChunk>;
     try {
       stream = await client.chat.completions.create(
         { ...body, stream: true, stream_options: { include_usage: true } } as ChatCompletionCreateParams & { stream: true },
-        { signal: request.signal },
+        { signal },
       );
     } catch (error) {
+      clearTimeout(timer);
+      if (idle.signal.aborted && !request.signal?.aborted) throw stalled();
       throw this.#toError(error, module, request.signal);
     }
     const accumulator = new StreamAccumulator();
     let finished = false;
     try {
       for await (const chunk of stream) {
+        clearTimeout(timer);
+        timer = setTimeout(() => idle.abort(), this.timeout);
         throwIfAborted(request.signal, 'The request');
         yield* accumulator.add(chunk);
       }
+      if (idle.signal.aborted && !request.signal?.aborted) throw stalled();
       // The SDK ends a stream quietly when its request is aborted; that is not a complete answer.
       throwIfAborted(request.signal, 'The request');
       finished = true;
     } catch (error) {
+      if (idle.signal.aborted && !request.signal?.aborted && !(error instanceof ChatClientError)) throw stalled();
       throw this.#toError(error, module, request.signal);
     } finally {
+      clearTimeout(timer);
       // A consumer that stops early (break, or an error on its side) must not leave the HTTP stream open.
       if (!finished) stream.controller.abort();
     }
@@ -221,13 +245,22 @@ export class OpenAIChatClient implements ChatClient {
     return this.#sdk;
   }
 
+  /** Every attempt's timeout plus a second of slack (kept within what a timer can wait). */
+  #budget(): number {
+    return Math.min(this.timeout * (this.maxRetries + 1) + 1_000, MAX_TIMER_MS);
+  }
+
+  #where(): string {
+    return `model "${this.model}"${this.baseURL ? ` at ${this.baseURL}` : ''}`;
+  }
+
   #toError(error: unknown, module: OpenAIModule, signal: AbortSignal | undefined): Error {
     if (error instanceof AbortedError || error instanceof ChatClientError) return error;
     if (signal?.aborted || error instanceof module.APIUserAbortError) {
       return new AbortedError(`The request to model "${this.model}" was aborted.`, { cause: signal?.reason });
     }
     const secrets = { secrets: this.#secrets };
-    const where = `model "${this.model}"${this.baseURL ? ` at ${this.baseURL}` : ''}`;
+    const where = this.#where();
     if (error instanceof module.APIConnectionTimeoutError) {
       return new ChatClientError(`The request to ${where} timed out.`, secrets);
     }
