@@ -364,7 +364,7 @@ describe('HandoffOrchestration with router (routing by intent)', () => {
     expect(two.output.messages[0].content).toBe('security: and 2FA?');
   });
 
-  it('streaming: the out-of-scope reply\'s deltas were already sent; the classified handoff follows, and no agent_response for it', async () => {
+  it('streaming: the out-of-scope reply\'s deltas are retracted (agent_response_abandoned, OutOfScope) before the classified handoff; no agent_response for it', async () => {
     runtime = startedRuntime();
     const order = ['Billing', 'Security'];
     const deltas: string[] = [];
@@ -375,7 +375,28 @@ describe('HandoffOrchestration with router (routing by intent)', () => {
     });
     const { events } = await converse(support, 'password?', [null]);
     expect(deltas.join('')).toMatch(/^Billing:.*Security:/);
-    expect(events.filter((e) => e.type === 'handoff' || e.type === 'agent_response').map((e) => e.type)).toEqual(['handoff', 'agent_response']);
+    const kinds = ['agent_response_delta', 'agent_response_abandoned', 'handoff', 'agent_response'];
+    const seen = events.filter((e) => kinds.includes(e.type)).map((e) => `${e.type}:${(e as { agent?: string }).agent ?? (e as { to?: string }).to}`);
+    const billingDeltas = seen.filter((s) => s === 'agent_response_delta:Billing').length;
+    expect(billingDeltas).toBeGreaterThan(0);
+    expect(seen.slice(billingDeltas, billingDeltas + 2)).toEqual(['agent_response_abandoned:Billing', 'handoff:Security']);
+    expect(seen.slice(0, billingDeltas).every((s) => s === 'agent_response_delta:Billing')).toBe(true);
+    expect(seen.at(-1)).toBe('agent_response:Security');
+    expect(seen.filter((s) => s.startsWith('agent_response_abandoned'))).toHaveLength(1);
+    const abandoned = events.find((e) => e.type === 'agent_response_abandoned') as Extract<Event, { type: 'agent_response_abandoned' }>;
+    expect(abandoned.error).toMatchObject({ name: 'OutOfScope', message: expect.stringMatching(/another agent answers/) });
+  });
+
+  it('without streaming, an out-of-scope reply reports no agent_response_abandoned (nothing was shown)', async () => {
+    runtime = startedRuntime();
+    const order = ['Billing', 'Security'];
+    const support = new HandoffOrchestration({
+      members: [specialist('Billing', scripted(texts([PHRASE]))), specialist('Security', scripted(texts(['Reset.'])))],
+      router: { classifier: () => order.shift()! },
+    });
+    const { events } = await converse(support, 'password?', [null]);
+    expect(events.some((e) => e.type === 'agent_response_abandoned')).toBe(false);
+    expect(events.some((e) => e.type === 'handoff')).toBe(true);
   });
 
   describe('construction', () => {
