@@ -13,10 +13,12 @@
  * the router asks the user to rephrase (`rephraseMessage`, said to everyone); the user's next
  * message goes to the specialist that holds the conversation, as any other.
  *
- * The classifier is a provided actor (`classify`), so the machine steps purely.
+ * The classifier is a provided actor (`classify`, answering {@link IntentClassification}), so the
+ * machine steps purely. A model classifier's tokens are added up and sent with the completion
+ * under {@link INTENT_ROUTER_NAME} (`output.usage.byAgent.intent_router`, and in the total).
  */
 import { and, assign, emit, enqueueActions, fromPromise, setup } from 'xstate';
-import type { ChatMessage } from '../agents/chat-message.js';
+import { addUsage, ZERO_USAGE, type ChatMessage, type Usage } from '../agents/chat-message.js';
 import { TroupeError } from '../core/index.js';
 import { BUSY_TAG, errorCommand, publishCommand, sendCommand, type AgentIdLike, type MessageEvent, type TopicIdLike } from '../runtime/index.js';
 import {
@@ -26,6 +28,18 @@ import {
 import { finalReply } from './replies.js';
 import { reportAction, reportCommand, type ActorEvent } from './events.js';
 import { checkTerminationActor, heardMessages, invokeError, terminated } from './termination.js';
+
+/**
+ * The name the intent router's own token usage goes under in `output.usage.byAgent` (a model
+ * classifier's calls). No member may have it.
+ */
+export const INTENT_ROUTER_NAME = 'intent_router';
+
+/** What the provided `classify` actor answers: the member chosen, and the tokens it cost (a model classifier). */
+export interface IntentClassification {
+  name: string;
+  usage?: Usage;
+}
 
 /** A specialist the classifier may choose. */
 export interface IntentCandidate {
@@ -91,6 +105,8 @@ export interface IntentRouterContext extends IntentRouterInput {
   openRequest: string | null;
   /** Specialists that answered the latest user message out of scope, in order. */
   declined: string[];
+  /** Tokens the classifier spent so far (null: none reported, e.g. a function classifier). */
+  usage: Usage | null;
 }
 
 type RouterEvent = MessageEvent<Kickoff> | MessageEvent<HistoryMessage> | MessageEvent<ConversationMessage> | MessageEvent<AgentResponse> | MessageEvent<UserReply>;
@@ -100,11 +116,15 @@ function response(event: RouterEvent): AgentResponse {
 }
 
 function chosen(event: unknown): string {
-  return (event as { output: string }).output;
+  return (event as { output: IntentClassification }).output?.name;
 }
 
 function completion(context: IntentRouterContext, reason: string, messages: ChatMessage[] = context.lastReply): Completion {
-  return { type: 'completion', reason, messages, ...(context.activeAgent ? { lastAgent: context.activeAgent } : {}) };
+  return {
+    type: 'completion', reason, messages,
+    ...(context.activeAgent ? { lastAgent: context.activeAgent } : {}),
+    ...(context.usage ? { usage: { [INTENT_ROUTER_NAME]: context.usage } } : {}),
+  };
 }
 
 /**
@@ -178,7 +198,7 @@ export const intentRouterMachine = setup({
   },
   actors: {
     /** Provided by the orchestration: the classifier (answers a member's name). */
-    classify: fromPromise<string, IntentClassifierInput>(async () => {
+    classify: fromPromise<IntentClassification, IntentClassifierInput>(async () => {
       throw new Error('No classifier is attached to this intent router: provide `classify`.');
     }),
     /** Provided by the orchestration: the user's termination condition. */
@@ -186,6 +206,13 @@ export const intentRouterMachine = setup({
   },
   actions: {
     report: emit(({ context }, event: ActorEvent) => reportCommand(context.boundary, event)),
+    /** The classifier's tokens (it answered, whichever member it named). */
+    recordClassifierUsage: assign({
+      usage: ({ context, event }) => {
+        const usage = (event as { output?: IntentClassification }).output?.usage;
+        return usage ? addUsage(context.usage ?? ZERO_USAGE, usage) : context.usage;
+      },
+    }),
     recordConversation: assign({ conversation: ({ context, event }) => [...context.conversation, ...heardMessages(event)] }),
     /** Continuing a conversation: the specialist that answered last holds it. */
     askLastAgent: enqueueActions(({ context, event, enqueue }) => {
@@ -280,6 +307,7 @@ export const intentRouterMachine = setup({
     rephrases: 0,
     openRequest: null,
     declined: [],
+    usage: null,
   }),
   initial: 'waitingForKickoff',
   on: {
@@ -303,11 +331,11 @@ export const intentRouterMachine = setup({
         src: 'classify',
         input: ({ context }): IntentClassifierInput => ({ messages: intentContext(context.conversation, context.contextTurns), candidates: context.candidates }),
         onDone: [
-          { guard: 'namesNoMember', target: 'done', actions: 'failUnknownSpecialist' },
-          { guard: 'isFirstClassification', target: 'routing', actions: 'routeToClassified' },
-          { guard: 'namesTheDecliner', target: 'routing', actions: 'askToRephrase' },
-          { guard: 'reachedMaxHandoffs', target: 'done', actions: 'completeMaxHandoffs' },
-          { target: 'routing', actions: 'handOffClassified' },
+          { guard: 'namesNoMember', target: 'done', actions: ['recordClassifierUsage', 'failUnknownSpecialist'] },
+          { guard: 'isFirstClassification', target: 'routing', actions: ['recordClassifierUsage', 'routeToClassified'] },
+          { guard: 'namesTheDecliner', target: 'routing', actions: ['recordClassifierUsage', 'askToRephrase'] },
+          { guard: 'reachedMaxHandoffs', target: 'done', actions: ['recordClassifierUsage', 'completeMaxHandoffs'] },
+          { target: 'routing', actions: ['recordClassifierUsage', 'handOffClassified'] },
         ],
         onError: { target: 'done', actions: 'failWithError' },
       },

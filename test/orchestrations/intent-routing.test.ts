@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import {
-  ChatCompletionAgent, HandoffOrchestration, IntentClassificationError, OrchestrationConfigError, OrchestrationHandoffs,
+  ChatCompletionAgent, HandoffOrchestration, INTENT_ROUTER_NAME, IntentClassificationError, OrchestrationConfigError, OrchestrationHandoffs,
   type ChatClient, type ChatMessage, type InProcessRuntime, type IntentClassifierInput, type OrchestrationEvent, type OrchestrationOutput,
 } from '../../src/index.js';
 import { estimateInputTokens, type ScriptedChatClient, type ScriptedStep } from '../../src/testing/index.js';
@@ -115,6 +115,32 @@ describe('HandoffOrchestration with router (routing by intent)', () => {
     classifier.assertComplete();
     billing.assertComplete();
     security.assertComplete();
+  });
+
+  it('the model classifier\'s tokens are in output.usage, under "intent_router" and in the total', async () => {
+    runtime = startedRuntime();
+    const classifier = modelClassifier('Billing', 'Security');
+    const billing = scripted(texts(['Your invoice is $40.', PHRASE]));
+    const security = scripted(texts(['Reset link sent.']));
+    const support = new HandoffOrchestration({
+      members: [specialist('Billing', billing), specialist('Security', security)],
+      router: { classifier },
+    });
+    const { output } = await converse(support, 'How much is my invoice?', ['I forgot my password', null]);
+    const tokens = (client: ScriptedChatClient) => client.requests.reduce((sum, r) => sum + estimateInputTokens(r), 0);
+    expect(classifier.requests).toHaveLength(2);
+    expect(output.usage.byAgent[INTENT_ROUTER_NAME].inputTokens).toBe(tokens(classifier));
+    expect(output.usage.total.inputTokens).toBe(tokens(classifier) + tokens(billing) + tokens(security));
+    expect(INTENT_ROUTER_NAME).toBe('intent_router');
+  });
+
+  it('a function classifier spends no tokens: no "intent_router" entry in output.usage', async () => {
+    runtime = startedRuntime();
+    const billing = scripted(texts(['$40.']));
+    const support = new HandoffOrchestration({ members: [specialist('Billing', billing)], router: { classifier: () => 'Billing' } });
+    const { output } = await converse(support, 'invoice?', [null]);
+    expect(Object.keys(output.usage.byAgent)).toEqual(['Billing']);
+    expect(output.usage.total.inputTokens).toBe(estimateInputTokens(billing.requests[0]));
   });
 
   it('contextTurns defaults to 3: the new specialist gets three earlier turns and the question', async () => {
@@ -421,6 +447,9 @@ describe('HandoffOrchestration with router (routing by intent)', () => {
       expect(make({ classifier: scripted([]) }, [bare])).toThrow(/"Bare" has no description/);
       expect(make({ classifier: () => 'Bare' }, [bare])).not.toThrow();
       expect(make({ classifier: () => 'Billing', contextTurns: 0 })).not.toThrow();
+      const named = new ChatCompletionAgent({ name: INTENT_ROUTER_NAME, description: 'x', client: scripted([]) });
+      expect(make({ classifier: () => 'Billing' }, [...members(), named])).toThrow(OrchestrationConfigError);
+      expect(make({ classifier: () => 'Billing' }, [...members(), named])).toThrow(/"intent_router".*the intent router/);
     });
   });
 });
