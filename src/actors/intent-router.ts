@@ -87,7 +87,11 @@ export interface IntentRouterInput {
   contextTurns: number;
   /** What the user is told when no specialist takes the message. */
   rephraseMessage: string;
-  /** Classified handoffs allowed in one invocation before it ends with reason `max_handoffs`. */
+  /**
+   * Classified handoffs allowed in one invocation. An out-of-scope answer when they are used up
+   * ends the run with reason `max_handoffs` at once (no classifier call); its `messages` are empty,
+   * since nobody answered the latest user message (`conversation` ends with it).
+   */
   maxHandoffs: number;
   /** Whether a termination condition is configured (the provided `checkTermination` runs). */
   checkTermination: boolean;
@@ -98,6 +102,7 @@ export interface IntentRouterContext extends IntentRouterInput {
   conversation: ChatMessage[];
   /** The specialist that holds the conversation (answers the user's next message). */
   activeAgent: string | null;
+  /** The answer to the latest user message (emptied when a new one is routed): the completion's `messages`. */
   lastReply: ChatMessage[];
   handoffs: number;
   userRequests: number;
@@ -259,8 +264,9 @@ export const intentRouterMachine = setup({
       enqueue.emit(sendCommand(request, context.gateway));
     }),
     closeRequest: assign({ openRequest: null }),
+    /** A new user message: the previous answer is not the answer to it. */
     routeUserTurn: enqueueActions(({ context, enqueue }) => {
-      enqueue.assign({ declined: [] });
+      enqueue.assign({ declined: [], lastReply: [] });
       enqueue.emit(sendCommand(turnRequest(), context.members[context.activeAgent!]));
     }),
     completeTask: enqueueActions(({ context, event, enqueue }) => {
@@ -334,7 +340,6 @@ export const intentRouterMachine = setup({
           { guard: 'namesNoMember', target: 'done', actions: ['recordClassifierUsage', 'failUnknownSpecialist'] },
           { guard: 'isFirstClassification', target: 'routing', actions: ['recordClassifierUsage', 'routeToClassified'] },
           { guard: 'namesTheDecliner', target: 'routing', actions: ['recordClassifierUsage', 'askToRephrase'] },
-          { guard: 'reachedMaxHandoffs', target: 'done', actions: ['recordClassifierUsage', 'completeMaxHandoffs'] },
           { target: 'routing', actions: ['recordClassifierUsage', 'handOffClassified'] },
         ],
         onError: { target: 'done', actions: 'failWithError' },
@@ -345,6 +350,8 @@ export const intentRouterMachine = setup({
       on: {
         agent_response: [
           { guard: and(['isOutOfScope', 'wasReclassified']), actions: ['recordDecline', 'askToRephrase'] },
+          // No handoff is left to make: end before asking the classifier.
+          { guard: and(['isOutOfScope', 'reachedMaxHandoffs']), target: 'done', actions: ['recordDecline', 'completeMaxHandoffs'] },
           { guard: 'isOutOfScope', target: 'classifying', actions: 'recordDecline' },
           { guard: 'completesTask', target: 'done', actions: ['recordResponse', 'completeTask'] },
           { guard: 'hasTerminationCondition', target: 'checkingTerminationAfterReply', actions: 'recordResponse' },

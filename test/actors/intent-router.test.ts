@@ -179,13 +179,16 @@ describe('intent router (stepped)', () => {
     expect(commandsOf(end)[0]).not.toHaveProperty('message.usage');
   });
 
-  it('maxHandoffs: a classified handoff over the limit ends the run with max_handoffs', () => {
+  it('maxHandoffs: an out-of-scope reply at the limit ends the run with max_handoffs before classifying; no answer to the latest message (messages [])', () => {
     let s = billingActive({ maxHandoffs: 0 });
+    expect(s.context.lastReply.map((m) => m.content)).toEqual(['$40.']);
     [s] = step(s, userReply(1, 'password'));
-    [s] = step(s, messageEvent(outOfScope('Billing')));
-    const [done, actions] = step(s, doneEvent('classify', { name: 'Security' }));
+    // A new user turn: the previous answer is not the answer to it.
+    expect(s.context.lastReply).toEqual([]);
+    const [done, actions] = step(s, messageEvent(outOfScope('Billing')));
     expect(done.value).toBe('done');
-    expect(commandsOf(actions)).toEqual([send(input.end, expect.objectContaining({ type: 'completion', reason: 'max_handoffs', lastAgent: 'Billing' }))]);
+    expect(invokedOf(actions)).toEqual([]);
+    expect(commandsOf(actions)).toEqual([send(input.end, { type: 'completion', reason: 'max_handoffs', messages: [], lastAgent: 'Billing' })]);
   });
 
   it('continuing a conversation: kickoff with a member lastAgent routes to it without classifying', () => {

@@ -361,6 +361,24 @@ describe('HandoffOrchestration with router (routing by intent)', () => {
       expect(output.reason).toBe('max_handoffs');
     });
 
+    it('max_handoffs after an answered turn: no classifier call, and output.messages is empty (nobody answered the latest message), not the previous turn\'s answer', async () => {
+      runtime = startedRuntime();
+      const calls: string[] = [];
+      const billing = scripted(texts(['Your invoice is $40.', PHRASE]));
+      const support = new HandoffOrchestration({
+        members: [specialist('Billing', billing), specialist('Security', scripted([]))],
+        router: { classifier: ({ messages }) => { calls.push(messages.at(-1)!.content); return 'Billing'; } },
+        maxHandoffs: 0,
+      });
+      const { output } = await converse(support, 'invoice?', ['I forgot my password']);
+      expect(output.reason).toBe('max_handoffs');
+      expect(calls).toEqual(['invoice?']);
+      expect(output.messages).toEqual([]);
+      expect(output.conversation.map((m) => m.content)).toEqual(['invoice?', 'Your invoice is $40.', 'I forgot my password']);
+      expect(output.lastAgent).toBe('Billing');
+      billing.assertComplete();
+    });
+
     it('a reviewed specialist\'s out-of-scope reply is not sent for review', async () => {
       runtime = startedRuntime();
       const order = ['Billing', 'Security'];
