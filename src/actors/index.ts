@@ -17,7 +17,7 @@ export { collectorMachine, type CollectorInput, type CollectorContext } from './
 export { handoffCoordinatorMachine, type HandoffCoordinatorInput, type HandoffCoordinatorContext, type ResumeWith } from './handoff-coordinator.js';
 export {
   intentRouterMachine, intentContext, IntentClassificationError, INTENT_ROUTER_NAME,
-  type IntentClassification, type IntentRouterInput, type IntentRouterContext, type IntentCandidate, type IntentClassifierInput,
+  type IntentClassification, type IntentClassifierCall, type IntentRouterInput, type IntentRouterContext, type IntentCandidate, type IntentClassifierInput,
 } from './intent-router.js';
 export { humanGatewayMachine, userMessage, type HumanGatewayInput, type HumanReply, type OpenRequest, type AskHumanInput, type GatewayContext } from './human-gateway.js';
 export {

@@ -20,6 +20,7 @@
 import { and, assign, emit, enqueueActions, fromPromise, setup } from 'xstate';
 import { addUsage, ZERO_USAGE, type ChatMessage, type Usage } from '../agents/chat-message.js';
 import { TroupeError } from '../core/index.js';
+import { httpDetails } from './http-details.js';
 import { BUSY_TAG, errorCommand, publishCommand, sendCommand, type AgentIdLike, type MessageEvent, type TopicIdLike } from '../runtime/index.js';
 import {
   conversation, turnRequest, type AgentResponse, type Completion, type ConversationMessage, type HistoryMessage, type HumanInputRequest,
@@ -54,21 +55,46 @@ export interface IntentClassifierInput {
   candidates: IntentCandidate[];
 }
 
+/** What a function classifier is called with: {@link IntentClassifierInput} and the run's abort signal. */
+export interface IntentClassifierCall extends IntentClassifierInput {
+  /** Aborted when the run is cancelled or its runtime closes: pass it to any model or HTTP call. */
+  signal: AbortSignal;
+}
+
 /**
- * A classifier named no member (a function classifier's answer, or a model's after its retries).
+ * The intent router's classifier failed: it named no member (a function classifier's answer, or a
+ * model's after its retries), or it threw — a model call's error (a 429…) or a function
+ * classifier's own — which is then the `cause` (aborts are not wrapped). As with
+ * `AgentTurnError`, an HTTP failure's `status` and `retryAfterMs` are copied here.
  *
  * @example
- * catch (error) { if (error instanceof IntentClassificationError) console.warn(error.named, error.candidates); }
+ * catch (error) {
+ *   if (error instanceof IntentClassificationError && error.status === 429) await sleep(error.retryAfterMs ?? 1000);
+ *   else if (error instanceof IntentClassificationError) console.warn(error.named, error.candidates);
+ * }
  */
 export class IntentClassificationError extends TroupeError {
+  /** The HTTP status of the classifier's model call that failed, when the server answered. */
+  declare readonly status?: number;
+  /** The server's back-off hint in milliseconds (`retry-after`), when it sent one. */
+  declare readonly retryAfterMs?: number;
   constructor(
-    /** What the classifier answered (undefined when a model never gave a readable answer). */
+    /** What the classifier answered (undefined when it threw, or a model never gave a readable answer). */
     readonly named: string | undefined,
     readonly candidates: readonly string[],
     message?: string,
     options?: { cause?: unknown },
   ) {
     super('intent_classification_failed', message ?? `Intent router: the classifier named ${JSON.stringify(named)}, which is not a member (members: ${candidates.join(', ')}).`, options);
+    const http = httpDetails(options?.cause);
+    if (http.status !== undefined) this.status = http.status;
+    if (http.retryAfterMs !== undefined) this.retryAfterMs = http.retryAfterMs;
+  }
+
+  /** The classifier threw `cause` (an error of its own or of its model call). */
+  static failed(cause: unknown, candidates: readonly string[]): IntentClassificationError {
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    return new IntentClassificationError(undefined, candidates, `Intent router: the classifier failed: ${reason} (members: ${candidates.join(', ')}).`, { cause });
   }
 }
 
@@ -192,7 +218,7 @@ function checkingTermination(next: { target: 'routing'; actions: 'askUser' | 'ro
  * const [s0] = initialTransition(intentRouterMachine, input);
  * const [classifying, actions] = transition(intentRouterMachine, s0, messageEvent({ type: 'kickoff' }));
  * invokedOf(actions)[0].input; // { messages, candidates }: what the classifier is asked
- * const [routing, next] = transition(intentRouterMachine, classifying, doneEvent('classify', 'Billing'));
+ * const [routing, next] = transition(intentRouterMachine, classifying, doneEvent('classify', { name: 'Billing' }));
  * commandsOf(next); // [a turn_request to Billing]
  */
 export const intentRouterMachine = setup({

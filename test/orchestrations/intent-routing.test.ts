@@ -1,6 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { createActor, toPromise } from 'xstate';
+import { classifyActor } from '../../src/orchestrations/intent-routing.js';
 import {
-  ChatCompletionAgent, HandoffOrchestration, INTENT_ROUTER_NAME, IntentClassificationError, OrchestrationConfigError, OrchestrationHandoffs,
+  AbortedError, ChatClientError, ChatCompletionAgent, HandoffOrchestration, INTENT_ROUTER_NAME, IntentClassificationError, InvocationCancelledError, OrchestrationConfigError, OrchestrationHandoffs,
   type ChatClient, type ChatMessage, type InProcessRuntime, type IntentClassifierInput, type OrchestrationEvent, type OrchestrationOutput,
 } from '../../src/index.js';
 import { estimateInputTokens, type ScriptedChatClient, type ScriptedStep } from '../../src/testing/index.js';
@@ -193,6 +195,7 @@ describe('HandoffOrchestration with router (routing by intent)', () => {
       expect(seen).toEqual([{
         messages: [expect.objectContaining({ role: 'user', content: 'I forgot my password' })],
         candidates: [{ name: 'Billing', description: 'Billing questions' }, { name: 'Security', description: 'Passwords, 2FA, account access' }],
+        signal: expect.any(AbortSignal),
       }]);
       expect(output.lastAgent).toBe('Security');
     });
@@ -236,13 +239,55 @@ describe('HandoffOrchestration with router (routing by intent)', () => {
       expect(calls).toBe(1);
     });
 
-    it('a classifier that throws fails the run with its error', async () => {
+    it('a function classifier that throws fails the run with an IntentClassificationError naming the intent router, its error as cause', async () => {
       runtime = startedRuntime();
+      const down = new Error('classifier down');
       const support = new HandoffOrchestration({
         members: [specialist('Billing', scripted([]))],
-        router: { classifier: () => { throw new Error('classifier down'); } },
+        router: { classifier: () => { throw down; } },
       });
-      await expect((await support.invoke('hello', runtime)).get()).rejects.toThrow('classifier down');
+      const error = await (await support.invoke('hello', runtime)).get().catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(IntentClassificationError);
+      expect(error).toMatchObject({ code: 'intent_classification_failed', named: undefined, candidates: ['Billing'], cause: down });
+      expect((error as Error).message).toMatch(/^Intent router: the classifier failed: classifier down/);
+      expect(error).not.toHaveProperty('status');
+    });
+
+    it('a model classifier\'s HTTP failure (429) fails the run with an IntentClassificationError carrying status and retryAfterMs, the ChatClientError as cause', async () => {
+      runtime = startedRuntime();
+      const classifier = scripted([{ error: { status: 429, message: 'Rate limited', retryAfterMs: 1500 } }]);
+      const support = new HandoffOrchestration({
+        members: [specialist('Billing', scripted([])), specialist('Security', scripted([]))],
+        router: { classifier },
+      });
+      const error = await (await support.invoke('hello', runtime)).get().catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(IntentClassificationError);
+      expect(error).toMatchObject({ status: 429, retryAfterMs: 1500, named: undefined });
+      expect((error as Error).cause).toBeInstanceOf(ChatClientError);
+      expect((error as Error).message).toMatch(/^Intent router: the classifier failed: Rate limited/);
+    });
+
+    it('a function classifier gets the run\'s abort signal; cancelling the run aborts it (an abort is not wrapped)', async () => {
+      runtime = startedRuntime();
+      let started!: (signal: AbortSignal) => void;
+      const called = new Promise<AbortSignal>((resolve) => { started = resolve; });
+      const support = new HandoffOrchestration({
+        members: [specialist('Billing', scripted([]))],
+        router: {
+          classifier: ({ signal }) => new Promise<string>((_resolve, reject) => {
+            started(signal);
+            signal.addEventListener('abort', () => reject(new Error('aborted by signal')));
+          }),
+        },
+      });
+      const result = await support.invoke('hello', runtime);
+      const signal = await called;
+      expect(signal).toBeInstanceOf(AbortSignal);
+      expect(signal.aborted).toBe(false);
+      result.cancel();
+      const error = await result.get().catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(InvocationCancelledError);
+      expect(signal.aborted).toBe(true);
     });
   });
 
@@ -492,5 +537,28 @@ describe('HandoffOrchestration with router: toMermaid()', () => {
     const fn = new HandoffOrchestration({ members: [specialist('Billing', client)], router: { classifier: () => 'Billing' } });
     expect(validateMermaid(fn.toMermaid()).nodes.get('decision_classifier')).toMatch(/^classifier \(function\)/);
     expect(support.toMermaid()).toBe(support.toMermaid());
+  });
+});
+
+describe('the classify actor (classifyActor)', () => {
+  const input = { messages: [{ id: 'u1', role: 'user' as const, content: 'hi' }], candidates: [{ name: 'Billing', description: 'b' }] };
+  const run = (classifier: Parameters<typeof classifyActor>[0]['classifier']) => toPromise(createActor(classifyActor({ classifier }), { input }).start());
+
+  it('answers { name } for a function, { name, usage } for a model', async () => {
+    await expect(run(() => 'Billing')).resolves.toEqual({ name: 'Billing' });
+    const model = scripted([{ text: JSON.stringify({ agent: 'Billing' }) }]);
+    const answer = await run(model);
+    expect(answer).toEqual({ name: 'Billing', usage: expect.objectContaining({ inputTokens: estimateInputTokens(model.requests[0]) }) });
+  });
+
+  it('an abort and an IntentClassificationError pass unchanged; any other error is wrapped', async () => {
+    const aborted = new AbortedError('The classifier call was aborted.');
+    await expect(run(() => { throw aborted; })).rejects.toBe(aborted);
+    const typed = new IntentClassificationError('Legal', ['Billing']);
+    await expect(run(() => { throw typed; })).rejects.toBe(typed);
+    const plain = new TypeError('boom');
+    const wrapped = await run(() => { throw plain; }).catch((e: unknown) => e);
+    expect(wrapped).toBeInstanceOf(IntentClassificationError);
+    expect(wrapped).toMatchObject({ cause: plain, message: expect.stringMatching(/^Intent router: the classifier failed: boom/) });
   });
 });
