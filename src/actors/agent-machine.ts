@@ -57,6 +57,12 @@ export interface AgentActorInput {
    * `agent_response` event, not reviewed, and kept by no other agent that hears it.
    */
   outOfScopePhrase?: string;
+  /**
+   * The agent streams its answers (the orchestration has a `streamingAgentResponseCallback`): an
+   * out-of-scope answer's text has already gone out as deltas, so the turn reports an
+   * `agent_response_abandoned` (error name `OutOfScope`) to take it back. Default false.
+   */
+  streams?: boolean;
 }
 
 /** The tool loop of one turn. */
@@ -98,6 +104,8 @@ export interface AgentContext {
   review: boolean;
   /** See {@link AgentActorInput.outOfScopePhrase} (lower-cased; null: none). */
   outOfScopePhrase: string | null;
+  /** See {@link AgentActorInput.streams}. */
+  streams: boolean;
   /** What the agent had seen up to the end of its last turn. */
   history: ChatMessage[];
   /** What it has received since it last spoke. */
@@ -145,6 +153,11 @@ export type AgentEvent =
 const DEFAULT_MAX_TOOL_ITERATIONS = 10;
 const NO_TOOLS: ToolDefinition[] = [];
 const NO_CONTROLS: ControlTool[] = [];
+/** Why a streamed out-of-scope answer is abandoned (`agent_response_abandoned.error`). */
+const OUT_OF_SCOPE = {
+  name: 'OutOfScope',
+  message: 'The agent answered that the request is outside its area; this answer is withdrawn and another agent answers (or the user is asked to rephrase).',
+} as const;
 
 function emptyTurn(id: string): TurnState {
   return { id, messages: [], usage: ZERO_USAGE, modelCalls: 0, calls: [], results: {}, pending: [], approvedIds: [], approvals: [], controlIds: [] };
@@ -358,9 +371,11 @@ export const agentMachine = setup({
     respond: enqueueActions(({ context, enqueue }) => {
       const turn = context.turn!;
       const response = buildResponse(context, turn);
+      const [final] = finalReply(response);
+      // Its deltas were shown: take them back before the manager hears of it (and hands off).
+      if (response.outcome.kind === 'out_of_scope' && context.streams && final) enqueue(reportAction({ type: 'agent_response_abandoned', agent: context.agent, error: OUT_OF_SCOPE }));
       if (context.topic) enqueue.emit(publishCommand(response, context.topic));
       enqueue.emit(replyCommand(response));
-      const [final] = finalReply(response);
       if (final && response.outcome.kind !== 'out_of_scope') enqueue(reportAction({ type: 'agent_response', agent: context.agent, message: final, messages: turn.messages, usage: turn.usage }));
       enqueue.assign({ history: [...context.history, ...turn.messages], turn: null });
     }),
@@ -423,6 +438,7 @@ export const agentMachine = setup({
       contextWindow: input.contextWindow ?? null,
       review: input.review ?? false,
       outOfScopePhrase: input.outOfScopePhrase ? input.outOfScopePhrase.toLowerCase() : null,
+      streams: input.streams ?? false,
       history: [],
       cache: [],
       turn: null,

@@ -1,4 +1,5 @@
 import { TroupeError } from '../core/index.js';
+import { httpDetails } from './http-details.js';
 
 /**
  * An agent's turn failed (model error, tool runtime failure); `cause` holds the original error.
@@ -20,19 +21,6 @@ export class AgentTurnError extends TroupeError {
     if (http.status !== undefined) this.status = http.status;
     if (http.retryAfterMs !== undefined) this.retryAfterMs = http.retryAfterMs;
   }
-}
-
-/** `status`/`retryAfterMs` from the first error in the cause chain that has a status (duck-typed: errors cross bundles). */
-function httpDetails(cause: unknown): { status?: number; retryAfterMs?: number } {
-  const seen = new Set<unknown>();
-  for (let error = cause; typeof error === 'object' && error !== null && !seen.has(error); error = (error as { cause?: unknown }).cause) {
-    seen.add(error);
-    const { status, retryAfterMs } = error as { status?: unknown; retryAfterMs?: unknown };
-    if (typeof status === 'number') {
-      return { status, ...(typeof retryAfterMs === 'number' ? { retryAfterMs } : {}) };
-    }
-  }
-  return {};
 }
 
 /** An agent kept calling tools past its per-turn limit. */

@@ -17,7 +17,9 @@ export type ActorEvent =
    * `agent_response` or `agent_response_abandoned`) will not become a response: the call failed
    * mid-stream (the stream threw, ended without a response, or the response was invalid). A UI
    * should drop or mark that partial text. Only sent when at least one delta was; the failure
-   * itself follows as usual (the run fails with `error`).
+   * itself follows as usual (the run fails with `error`). In routing by intent it also retracts a
+   * streamed answer that was out of scope (`error.name` `'OutOfScope'`): the run goes on, and the
+   * `handoff` (or the request to rephrase) follows.
    */
   | { type: 'agent_response_abandoned'; agent: string; error: { name: string; message: string; code?: string } }
   | { type: 'tool_call'; agent: string; toolCall: ToolCall }

@@ -16,8 +16,8 @@ export { sequencerMachine, type SequencerInput, type SequencerContext } from './
 export { collectorMachine, type CollectorInput, type CollectorContext } from './collector.js';
 export { handoffCoordinatorMachine, type HandoffCoordinatorInput, type HandoffCoordinatorContext, type ResumeWith } from './handoff-coordinator.js';
 export {
-  intentRouterMachine, intentContext, IntentClassificationError,
-  type IntentRouterInput, type IntentRouterContext, type IntentCandidate, type IntentClassifierInput,
+  intentRouterMachine, intentContext, IntentClassificationError, INTENT_ROUTER_NAME,
+  type IntentClassification, type IntentClassifierCall, type IntentRouterInput, type IntentRouterContext, type IntentCandidate, type IntentClassifierInput,
 } from './intent-router.js';
 export { humanGatewayMachine, userMessage, type HumanGatewayInput, type HumanReply, type OpenRequest, type AskHumanInput, type GatewayContext } from './human-gateway.js';
 export {

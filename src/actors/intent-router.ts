@@ -13,11 +13,14 @@
  * the router asks the user to rephrase (`rephraseMessage`, said to everyone); the user's next
  * message goes to the specialist that holds the conversation, as any other.
  *
- * The classifier is a provided actor (`classify`), so the machine steps purely.
+ * The classifier is a provided actor (`classify`, answering {@link IntentClassification}), so the
+ * machine steps purely. A model classifier's tokens are added up and sent with the completion
+ * under {@link INTENT_ROUTER_NAME} (`output.usage.byAgent.intent_router`, and in the total).
  */
 import { and, assign, emit, enqueueActions, fromPromise, setup } from 'xstate';
-import type { ChatMessage } from '../agents/chat-message.js';
+import { addUsage, ZERO_USAGE, type ChatMessage, type Usage } from '../agents/chat-message.js';
 import { TroupeError } from '../core/index.js';
+import { httpDetails } from './http-details.js';
 import { BUSY_TAG, errorCommand, publishCommand, sendCommand, type AgentIdLike, type MessageEvent, type TopicIdLike } from '../runtime/index.js';
 import {
   conversation, turnRequest, type AgentResponse, type Completion, type ConversationMessage, type HistoryMessage, type HumanInputRequest,
@@ -26,6 +29,18 @@ import {
 import { finalReply } from './replies.js';
 import { reportAction, reportCommand, type ActorEvent } from './events.js';
 import { checkTerminationActor, heardMessages, invokeError, terminated } from './termination.js';
+
+/**
+ * The name the intent router's own token usage goes under in `output.usage.byAgent` (a model
+ * classifier's calls). No member may have it.
+ */
+export const INTENT_ROUTER_NAME = 'intent_router';
+
+/** What the provided `classify` actor answers: the member chosen, and the tokens it cost (a model classifier). */
+export interface IntentClassification {
+  name: string;
+  usage?: Usage;
+}
 
 /** A specialist the classifier may choose. */
 export interface IntentCandidate {
@@ -40,21 +55,46 @@ export interface IntentClassifierInput {
   candidates: IntentCandidate[];
 }
 
+/** What a function classifier is called with: {@link IntentClassifierInput} and the run's abort signal. */
+export interface IntentClassifierCall extends IntentClassifierInput {
+  /** Aborted when the run is cancelled or its runtime closes: pass it to any model or HTTP call. */
+  signal: AbortSignal;
+}
+
 /**
- * A classifier named no member (a function classifier's answer, or a model's after its retries).
+ * The intent router's classifier failed: it named no member (a function classifier's answer, or a
+ * model's after its retries), or it threw — a model call's error (a 429…) or a function
+ * classifier's own — which is then the `cause` (aborts are not wrapped). As with
+ * `AgentTurnError`, an HTTP failure's `status` and `retryAfterMs` are copied here.
  *
  * @example
- * catch (error) { if (error instanceof IntentClassificationError) console.warn(error.named, error.candidates); }
+ * catch (error) {
+ *   if (error instanceof IntentClassificationError && error.status === 429) await sleep(error.retryAfterMs ?? 1000);
+ *   else if (error instanceof IntentClassificationError) console.warn(error.named, error.candidates);
+ * }
  */
 export class IntentClassificationError extends TroupeError {
+  /** The HTTP status of the classifier's model call that failed, when the server answered. */
+  declare readonly status?: number;
+  /** The server's back-off hint in milliseconds (`retry-after`), when it sent one. */
+  declare readonly retryAfterMs?: number;
   constructor(
-    /** What the classifier answered (undefined when a model never gave a readable answer). */
+    /** What the classifier answered (undefined when it threw, or a model never gave a readable answer). */
     readonly named: string | undefined,
     readonly candidates: readonly string[],
     message?: string,
     options?: { cause?: unknown },
   ) {
     super('intent_classification_failed', message ?? `Intent router: the classifier named ${JSON.stringify(named)}, which is not a member (members: ${candidates.join(', ')}).`, options);
+    const http = httpDetails(options?.cause);
+    if (http.status !== undefined) this.status = http.status;
+    if (http.retryAfterMs !== undefined) this.retryAfterMs = http.retryAfterMs;
+  }
+
+  /** The classifier threw `cause` (an error of its own or of its model call). */
+  static failed(cause: unknown, candidates: readonly string[]): IntentClassificationError {
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    return new IntentClassificationError(undefined, candidates, `Intent router: the classifier failed: ${reason} (members: ${candidates.join(', ')}).`, { cause });
   }
 }
 
@@ -73,7 +113,11 @@ export interface IntentRouterInput {
   contextTurns: number;
   /** What the user is told when no specialist takes the message. */
   rephraseMessage: string;
-  /** Classified handoffs allowed in one invocation before it ends with reason `max_handoffs`. */
+  /**
+   * Classified handoffs allowed in one invocation. An out-of-scope answer when they are used up
+   * ends the run with reason `max_handoffs` at once (no classifier call); its `messages` are empty,
+   * since nobody answered the latest user message (`conversation` ends with it).
+   */
   maxHandoffs: number;
   /** Whether a termination condition is configured (the provided `checkTermination` runs). */
   checkTermination: boolean;
@@ -84,6 +128,7 @@ export interface IntentRouterContext extends IntentRouterInput {
   conversation: ChatMessage[];
   /** The specialist that holds the conversation (answers the user's next message). */
   activeAgent: string | null;
+  /** The answer to the latest user message (emptied when a new one is routed): the completion's `messages`. */
   lastReply: ChatMessage[];
   handoffs: number;
   userRequests: number;
@@ -91,6 +136,8 @@ export interface IntentRouterContext extends IntentRouterInput {
   openRequest: string | null;
   /** Specialists that answered the latest user message out of scope, in order. */
   declined: string[];
+  /** Tokens the classifier spent so far (null: none reported, e.g. a function classifier). */
+  usage: Usage | null;
 }
 
 type RouterEvent = MessageEvent<Kickoff> | MessageEvent<HistoryMessage> | MessageEvent<ConversationMessage> | MessageEvent<AgentResponse> | MessageEvent<UserReply>;
@@ -100,11 +147,15 @@ function response(event: RouterEvent): AgentResponse {
 }
 
 function chosen(event: unknown): string {
-  return (event as { output: string }).output;
+  return (event as { output: IntentClassification }).output?.name;
 }
 
 function completion(context: IntentRouterContext, reason: string, messages: ChatMessage[] = context.lastReply): Completion {
-  return { type: 'completion', reason, messages, ...(context.activeAgent ? { lastAgent: context.activeAgent } : {}) };
+  return {
+    type: 'completion', reason, messages,
+    ...(context.activeAgent ? { lastAgent: context.activeAgent } : {}),
+    ...(context.usage ? { usage: { [INTENT_ROUTER_NAME]: context.usage } } : {}),
+  };
 }
 
 /**
@@ -167,7 +218,7 @@ function checkingTermination(next: { target: 'routing'; actions: 'askUser' | 'ro
  * const [s0] = initialTransition(intentRouterMachine, input);
  * const [classifying, actions] = transition(intentRouterMachine, s0, messageEvent({ type: 'kickoff' }));
  * invokedOf(actions)[0].input; // { messages, candidates }: what the classifier is asked
- * const [routing, next] = transition(intentRouterMachine, classifying, doneEvent('classify', 'Billing'));
+ * const [routing, next] = transition(intentRouterMachine, classifying, doneEvent('classify', { name: 'Billing' }));
  * commandsOf(next); // [a turn_request to Billing]
  */
 export const intentRouterMachine = setup({
@@ -178,7 +229,7 @@ export const intentRouterMachine = setup({
   },
   actors: {
     /** Provided by the orchestration: the classifier (answers a member's name). */
-    classify: fromPromise<string, IntentClassifierInput>(async () => {
+    classify: fromPromise<IntentClassification, IntentClassifierInput>(async () => {
       throw new Error('No classifier is attached to this intent router: provide `classify`.');
     }),
     /** Provided by the orchestration: the user's termination condition. */
@@ -186,6 +237,13 @@ export const intentRouterMachine = setup({
   },
   actions: {
     report: emit(({ context }, event: ActorEvent) => reportCommand(context.boundary, event)),
+    /** The classifier's tokens (it answered, whichever member it named). */
+    recordClassifierUsage: assign({
+      usage: ({ context, event }) => {
+        const usage = (event as { output?: IntentClassification }).output?.usage;
+        return usage ? addUsage(context.usage ?? ZERO_USAGE, usage) : context.usage;
+      },
+    }),
     recordConversation: assign({ conversation: ({ context, event }) => [...context.conversation, ...heardMessages(event)] }),
     /** Continuing a conversation: the specialist that answered last holds it. */
     askLastAgent: enqueueActions(({ context, event, enqueue }) => {
@@ -232,8 +290,9 @@ export const intentRouterMachine = setup({
       enqueue.emit(sendCommand(request, context.gateway));
     }),
     closeRequest: assign({ openRequest: null }),
+    /** A new user message: the previous answer is not the answer to it. */
     routeUserTurn: enqueueActions(({ context, enqueue }) => {
-      enqueue.assign({ declined: [] });
+      enqueue.assign({ declined: [], lastReply: [] });
       enqueue.emit(sendCommand(turnRequest(), context.members[context.activeAgent!]));
     }),
     completeTask: enqueueActions(({ context, event, enqueue }) => {
@@ -280,6 +339,7 @@ export const intentRouterMachine = setup({
     rephrases: 0,
     openRequest: null,
     declined: [],
+    usage: null,
   }),
   initial: 'waitingForKickoff',
   on: {
@@ -303,11 +363,10 @@ export const intentRouterMachine = setup({
         src: 'classify',
         input: ({ context }): IntentClassifierInput => ({ messages: intentContext(context.conversation, context.contextTurns), candidates: context.candidates }),
         onDone: [
-          { guard: 'namesNoMember', target: 'done', actions: 'failUnknownSpecialist' },
-          { guard: 'isFirstClassification', target: 'routing', actions: 'routeToClassified' },
-          { guard: 'namesTheDecliner', target: 'routing', actions: 'askToRephrase' },
-          { guard: 'reachedMaxHandoffs', target: 'done', actions: 'completeMaxHandoffs' },
-          { target: 'routing', actions: 'handOffClassified' },
+          { guard: 'namesNoMember', target: 'done', actions: ['recordClassifierUsage', 'failUnknownSpecialist'] },
+          { guard: 'isFirstClassification', target: 'routing', actions: ['recordClassifierUsage', 'routeToClassified'] },
+          { guard: 'namesTheDecliner', target: 'routing', actions: ['recordClassifierUsage', 'askToRephrase'] },
+          { target: 'routing', actions: ['recordClassifierUsage', 'handOffClassified'] },
         ],
         onError: { target: 'done', actions: 'failWithError' },
       },
@@ -317,6 +376,8 @@ export const intentRouterMachine = setup({
       on: {
         agent_response: [
           { guard: and(['isOutOfScope', 'wasReclassified']), actions: ['recordDecline', 'askToRephrase'] },
+          // No handoff is left to make: end before asking the classifier.
+          { guard: and(['isOutOfScope', 'reachedMaxHandoffs']), target: 'done', actions: ['recordDecline', 'completeMaxHandoffs'] },
           { guard: 'isOutOfScope', target: 'classifying', actions: 'recordDecline' },
           { guard: 'completesTask', target: 'done', actions: ['recordResponse', 'completeTask'] },
           { guard: 'hasTerminationCondition', target: 'checkingTerminationAfterReply', actions: 'recordResponse' },

@@ -3,7 +3,7 @@ import type { ChatCompletionAgent } from '../agents/chat-completion-agent.js';
 import type { AgentActorHooks } from '../actors/agent-actor.js';
 import { COMPLETE_CONTROL, COMPLETE_TASK_TOOL, transferToolName, type ControlTool, type HandoffControl } from '../actors/control-tools.js';
 import { handoffCoordinatorMachine, type HandoffCoordinatorInput, type ResumeWith } from '../actors/handoff-coordinator.js';
-import { intentRouterMachine, type IntentRouterInput } from '../actors/intent-router.js';
+import { INTENT_ROUTER_NAME, intentRouterMachine, type IntentRouterInput } from '../actors/intent-router.js';
 import type { ResponseFilter, ToolCallFilterMode } from '../actors/tool-call-filter.js';
 import { OrchestrationConfigError } from './errors.js';
 import { OrchestrationHandoffs, type HandoffGraph } from './handoff-graph.js';
@@ -255,6 +255,9 @@ export class HandoffOrchestration<TOut = OrchestrationOutput, TIn = unknown> ext
       if (options[option] !== undefined) {
         throw new OrchestrationConfigError(`HandoffOrchestration: "${option}" does not apply with "router" (routing by intent: the classifier picks the specialist, who keeps the conversation until it declines); remove one of them.`);
       }
+    }
+    if (this.members.some((m) => m.name === INTENT_ROUTER_NAME)) {
+      throw new OrchestrationConfigError(`HandoffOrchestration: a member is named "${INTENT_ROUTER_NAME}", like the intent router (its classifier's token usage goes under that name); rename the member.`);
     }
     if (typeof router.classifier !== 'function') {
       const missing = this.members.find((m) => !m.description.trim());

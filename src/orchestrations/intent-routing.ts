@@ -8,11 +8,15 @@ import { fromPromise } from 'xstate';
 import type { ChatClient } from '../agents/chat-client.js';
 import type { ChatMessage } from '../agents/chat-message.js';
 import { callStructured, StructuredOutputError } from '../agents/structured-call.js';
-import { IntentClassificationError, type IntentCandidate, type IntentClassifierInput } from '../actors/intent-router.js';
+import { IntentClassificationError, type IntentCandidate, type IntentClassification, type IntentClassifierCall, type IntentClassifierInput } from '../actors/intent-router.js';
+import { AbortedError } from '../core/index.js';
 import { OrchestrationConfigError } from './errors.js';
 
-/** Picks the member that should answer: its name. */
-export type IntentClassifierFunction = (input: IntentClassifierInput) => string | Promise<string>;
+/**
+ * Picks the member that should answer: its name. Given the messages, the candidates and the run's
+ * abort `signal` (pass it on to any model or HTTP call it makes).
+ */
+export type IntentClassifierFunction = (input: IntentClassifierCall) => string | Promise<string>;
 
 /** A model (it picks among the members' descriptions, structured output) or a function. */
 export type IntentClassifier = ChatClient | IntentClassifierFunction;
@@ -22,7 +26,12 @@ export interface IntentRouterOptions {
   /**
    * Who answers a user message: a `ChatClient` (a model picks one member from the members'
    * descriptions; a name that is not a member is shown back to it and retried, then the run fails
-   * with an `IntentClassificationError`) or a function `({ messages, candidates }) => name`.
+   * with an `IntentClassificationError`) or a function `({ messages, candidates, signal }) => name`
+   * (`signal`: the run's abort signal). A classifier that throws — a model call's error such as a
+   * 429, or a function's own — fails the run with an `IntentClassificationError` whose `cause` is
+   * that error (with its `status` and `retryAfterMs`); aborts are not wrapped.
+   * A model classifier's tokens are in `output.usage` under `'intent_router'`
+   * (`INTENT_ROUTER_NAME`), so no member may be named that.
    */
   classifier: IntentClassifier;
   /**
@@ -67,17 +76,27 @@ export function resolveRouter(kind: string, router: IntentRouterOptions): Requir
   return { classifier, outOfScopePhrase: phrase.trim(), contextTurns, rephraseMessage, ...(router.maxRetries !== undefined ? { maxRetries: router.maxRetries } : {}) };
 }
 
-/** The router's provided `classify` actor: answers a member's name or fails with a typed error. */
+/**
+ * The router's provided `classify` actor: answers a member's name (and a model's token usage) or
+ * fails with a typed error.
+ */
 export function classifyActor(router: IntentRouterOptions) {
   const { classifier } = router;
-  return fromPromise<string, IntentClassifierInput>(async ({ input, signal }) => {
+  return fromPromise<IntentClassification, IntentClassifierInput>(async ({ input, signal }) => {
     const names = input.candidates.map((c) => c.name);
-    if (typeof classifier === 'function') {
-      const name = await classifier(input);
-      if (typeof name !== 'string' || !names.includes(name)) throw new IntentClassificationError(typeof name === 'string' ? name : undefined, names);
-      return name;
+    let classified: IntentClassification;
+    try {
+      classified = typeof classifier === 'function'
+        ? { name: await classifier({ ...input, signal }) }
+        : await classifyWithModel(classifier, input, router.maxRetries, signal);
+    } catch (error) {
+      // Typed already, or an abort (the run is going away: not the classifier's failure).
+      if (error instanceof IntentClassificationError || error instanceof AbortedError || signal.aborted) throw error;
+      throw IntentClassificationError.failed(error, names);
     }
-    return classifyWithModel(classifier, input, router.maxRetries, signal);
+    const { name } = classified;
+    if (typeof name !== 'string' || !names.includes(name)) throw new IntentClassificationError(typeof name === 'string' ? name : undefined, names);
+    return classified;
   });
 }
 
@@ -89,7 +108,7 @@ function transcript(messages: readonly ChatMessage[]): string {
  * A model picks the specialist: the members and their descriptions in the system message, the
  * conversation as text, `{ "agent": <name> }` as the answer (an enum of the members' names).
  */
-async function classifyWithModel(client: ChatClient, input: IntentClassifierInput, maxRetries: number | undefined, signal: AbortSignal): Promise<string> {
+async function classifyWithModel(client: ChatClient, input: IntentClassifierInput, maxRetries: number | undefined, signal: AbortSignal): Promise<IntentClassification> {
   const names = input.candidates.map((c) => c.name);
   const list = names.join(', ');
   const schema = z.object({
@@ -100,8 +119,8 @@ async function classifyWithModel(client: ChatClient, input: IntentClassifierInpu
     { id: 'intent-router:conversation', role: 'user', content: `Conversation (oldest first):\n${transcript(input.messages)}\n\nWhich specialist should answer the last user message?` },
   ];
   try {
-    const { value } = await callStructured({ client, messages, schema, schemaName: 'specialist', caller: 'Intent router', signal, ...(maxRetries !== undefined ? { maxRetries } : {}) });
-    return value.agent;
+    const { value, usage } = await callStructured({ client, messages, schema, schemaName: 'specialist', caller: 'Intent router', signal, ...(maxRetries !== undefined ? { maxRetries } : {}) });
+    return { name: value.agent, usage };
   } catch (error) {
     if (!(error instanceof StructuredOutputError)) throw error;
     const named = lastName(error.lastOutput);

@@ -62,7 +62,8 @@ export interface OrchestrationOptions<TOut = OrchestrationOutput, TIn = unknown>
   /**
    * Called with each streamed text delta; setting it makes agents stream. When a model call fails
    * after some deltas, `result.events` carries an `agent_response_abandoned` event: that call's
-   * text will not become a response (the run then fails as usual).
+   * text will not become a response (the run then fails as usual). In routing by intent, an
+   * out-of-scope answer's deltas are taken back the same way (`error.name` `'OutOfScope'`).
    *
    * @example
    * streamingAgentResponseCallback: (delta) => process.stdout.write(delta.delta),
@@ -515,6 +516,8 @@ export abstract class Orchestration<TOut = OrchestrationOutput, TIn = unknown> {
       tools: member.agent.tools.map((t) => t.definition),
       maxToolIterations: this.options.maxToolIterations,
       ...(this.reviewed.has(member.name) ? { review: true } : {}),
+      // The agent machine must know its text went out as deltas (to take back a withheld answer).
+      ...(this.options.streamingAgentResponseCallback ? { streams: true } : {}),
     };
   }
 

@@ -87,12 +87,21 @@ export class OrchestrationTracing {
     return this.runs.has(invocationId);
   }
 
-  /** A span event for an event of a traced run (handoffs are recorded by the turn that made them). */
+  /**
+   * A span event for an event of a traced run. Transfer-tool handoffs are recorded by the turn that
+   * made them; a handoff the intent router made (`reason: 'classified'`, a fixed word, so recorded
+   * without `captureContent`) goes on the invocation span.
+   */
   event(invocationId: string, event: ActorEvent): void {
     const trace = this.runs.get(invocationId);
     if (!trace) return;
     const content = trace.captureContent;
     switch (event.type) {
+      case 'handoff':
+        if (event.reason !== 'classified') return;
+        return trace.addEvent(undefined, EVENT.handoff, {
+          [TROUPE.handoffFrom]: event.from, [TROUPE.handoffTo]: event.to, [TROUPE.handoffReason]: event.reason,
+        });
       case 'human_input_requested':
         return trace.addEvent(event.agent, EVENT.humanInputRequested, {
           [TROUPE.requestId]: event.requestId, [TROUPE.requestKind]: event.kind, [GEN_AI.agentName]: event.agent,

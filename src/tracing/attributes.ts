@@ -38,7 +38,7 @@ export const TROUPE = {
   turnModelCalls: 'troupe.turn.model_calls',
   handoffFrom: 'troupe.handoff.from',
   handoffTo: 'troupe.handoff.to',
-  /** Content (a model's words), only with `captureContent`. */
+  /** Content (a model's words), only with `captureContent`; the intent router's fixed `classified` always. */
   handoffReason: 'troupe.handoff.reason',
   requestId: 'troupe.request.id',
   requestKind: 'troupe.request.kind',

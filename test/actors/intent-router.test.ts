@@ -38,7 +38,7 @@ function classifyingFirst(task = 'How much is my invoice?', extra: Partial<Inten
 /** Billing holds the conversation and has answered the task; the user was asked (request 1). */
 function billingActive(extra: Partial<IntentRouterInput> = {}) {
   let [s] = classifyingFirst(undefined, extra);
-  [s] = step(s, doneEvent('classify', 'Billing'));
+  [s] = step(s, doneEvent('classify', { name: 'Billing' }));
   [s] = step(s, messageEvent(said('Billing', '$40.')));
   return s;
 }
@@ -52,7 +52,7 @@ describe('intent router (stepped)', () => {
       id: 'classify',
       input: { messages: [user('How much is my invoice?')], candidates: input.candidates },
     })]);
-    const [routing, next] = step(s, doneEvent('classify', 'Billing'));
+    const [routing, next] = step(s, doneEvent('classify', { name: 'Billing' }));
     expect(routing.value).toBe('routing');
     expect(routing.context.activeAgent).toBe('Billing');
     expect(commandsOf(next)).toEqual([turn(members.Billing)]);
@@ -88,7 +88,7 @@ describe('intent router (stepped)', () => {
     expect(invokedOf(actions)[0].input).toEqual({ messages: context, candidates: input.candidates });
     // The withheld reply is not part of what the router keeps.
     expect(s.context.conversation.map((m) => m.content)).not.toContain('This is outside my area');
-    [s, actions] = step(s, doneEvent('classify', 'Security'));
+    [s, actions] = step(s, doneEvent('classify', { name: 'Security' }));
     expect(s.value).toBe('routing');
     expect(s.context.activeAgent).toBe('Security');
     expect(reportsOf(actions)).toEqual([{ type: 'handoff', from: 'Billing', to: 'Security', reason: 'classified' }]);
@@ -107,7 +107,7 @@ describe('intent router (stepped)', () => {
     [s] = step(s, heard(user('blah')));
     [s] = step(s, userReply(1, 'blah'));
     [s] = step(s, messageEvent(outOfScope('Billing')));
-    const [after, actions] = step(s, doneEvent('classify', 'Billing'));
+    const [after, actions] = step(s, doneEvent('classify', { name: 'Billing' }));
     expect(after.value).toBe('routing');
     expect(after.context.activeAgent).toBe('Billing');
     expect(reportsOf(actions)).toEqual([]);
@@ -126,7 +126,7 @@ describe('intent router (stepped)', () => {
     let s = billingActive();
     [s] = step(s, userReply(1, 'my cat'));
     [s] = step(s, messageEvent(outOfScope('Billing')));
-    [s] = step(s, doneEvent('classify', 'Security'));
+    [s] = step(s, doneEvent('classify', { name: 'Security' }));
     const [after, actions] = step(s, messageEvent(outOfScope('Security')));
     expect(after.value).toBe('routing');
     expect(invokedOf(actions)).toEqual([]);
@@ -141,14 +141,14 @@ describe('intent router (stepped)', () => {
 
   it('an out-of-scope reply to the first, classified message is classified once more', () => {
     let [s] = classifyingFirst();
-    [s] = step(s, doneEvent('classify', 'Billing'));
+    [s] = step(s, doneEvent('classify', { name: 'Billing' }));
     [s] = step(s, messageEvent(outOfScope('Billing')));
     expect(s.value).toBe('classifying');
   });
 
   it('a classification naming no member fails with IntentClassificationError; a failing classifier fails with its error', () => {
     const [s] = classifyingFirst();
-    const [done, actions] = step(s, doneEvent('classify', 'Legal'));
+    const [done, actions] = step(s, doneEvent('classify', { name: 'Legal' }));
     expect(done.value).toBe('done');
     const [failure] = commandsOf(actions) as Array<{ type: string; error: unknown }>;
     expect(failure.type).toBe('runtime.error');
@@ -159,13 +159,36 @@ describe('intent router (stepped)', () => {
     expect(commandsOf(more)).toEqual([{ type: 'runtime.error', error: new Error('down') }]);
   });
 
-  it('maxHandoffs: a classified handoff over the limit ends the run with max_handoffs', () => {
-    let s = billingActive({ maxHandoffs: 0 });
+  it('adds up the classifier\'s usage and sends it with the completion under intent_router', () => {
+    const u = (n: number) => ({ inputTokens: n, outputTokens: 1, totalTokens: n + 1 });
+    let [s] = classifyingFirst();
+    [s] = step(s, doneEvent('classify', { name: 'Billing', usage: u(10) }));
+    [s] = step(s, messageEvent(said('Billing', '$40.')));
     [s] = step(s, userReply(1, 'password'));
     [s] = step(s, messageEvent(outOfScope('Billing')));
-    const [done, actions] = step(s, doneEvent('classify', 'Security'));
+    [s] = step(s, doneEvent('classify', { name: 'Security', usage: u(20) }));
+    expect(s.context.usage).toEqual({ inputTokens: 30, outputTokens: 2, totalTokens: 32 });
+    [s] = step(s, messageEvent(said('Security', 'Reset.')));
+    const [, actions] = step(s, userReply(2, null));
+    expect(commandsOf(actions)).toEqual([send(input.end, expect.objectContaining({ type: 'completion', reason: 'user_ended', usage: { intent_router: { inputTokens: 30, outputTokens: 2, totalTokens: 32 } } }))]);
+    // A function classifier reports none: the completion carries no usage.
+    let [t] = classifyingFirst();
+    [t] = step(t, doneEvent('classify', { name: 'Billing' }));
+    [t] = step(t, messageEvent(said('Billing', '$40.')));
+    const [, end] = step(t, userReply(1, null));
+    expect(commandsOf(end)[0]).not.toHaveProperty('message.usage');
+  });
+
+  it('maxHandoffs: an out-of-scope reply at the limit ends the run with max_handoffs before classifying; no answer to the latest message (messages [])', () => {
+    let s = billingActive({ maxHandoffs: 0 });
+    expect(s.context.lastReply.map((m) => m.content)).toEqual(['$40.']);
+    [s] = step(s, userReply(1, 'password'));
+    // A new user turn: the previous answer is not the answer to it.
+    expect(s.context.lastReply).toEqual([]);
+    const [done, actions] = step(s, messageEvent(outOfScope('Billing')));
     expect(done.value).toBe('done');
-    expect(commandsOf(actions)).toEqual([send(input.end, expect.objectContaining({ type: 'completion', reason: 'max_handoffs', lastAgent: 'Billing' }))]);
+    expect(invokedOf(actions)).toEqual([]);
+    expect(commandsOf(actions)).toEqual([send(input.end, { type: 'completion', reason: 'max_handoffs', messages: [], lastAgent: 'Billing' })]);
   });
 
   it('continuing a conversation: kickoff with a member lastAgent routes to it without classifying', () => {

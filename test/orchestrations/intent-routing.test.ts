@@ -1,6 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { createActor, toPromise } from 'xstate';
+import { classifyActor } from '../../src/orchestrations/intent-routing.js';
 import {
-  ChatCompletionAgent, HandoffOrchestration, IntentClassificationError, OrchestrationConfigError, OrchestrationHandoffs,
+  AbortedError, ChatClientError, ChatCompletionAgent, HandoffOrchestration, INTENT_ROUTER_NAME, IntentClassificationError, InvocationCancelledError, OrchestrationConfigError, OrchestrationHandoffs,
   type ChatClient, type ChatMessage, type InProcessRuntime, type IntentClassifierInput, type OrchestrationEvent, type OrchestrationOutput,
 } from '../../src/index.js';
 import { estimateInputTokens, type ScriptedChatClient, type ScriptedStep } from '../../src/testing/index.js';
@@ -117,6 +119,32 @@ describe('HandoffOrchestration with router (routing by intent)', () => {
     security.assertComplete();
   });
 
+  it('the model classifier\'s tokens are in output.usage, under "intent_router" and in the total', async () => {
+    runtime = startedRuntime();
+    const classifier = modelClassifier('Billing', 'Security');
+    const billing = scripted(texts(['Your invoice is $40.', PHRASE]));
+    const security = scripted(texts(['Reset link sent.']));
+    const support = new HandoffOrchestration({
+      members: [specialist('Billing', billing), specialist('Security', security)],
+      router: { classifier },
+    });
+    const { output } = await converse(support, 'How much is my invoice?', ['I forgot my password', null]);
+    const tokens = (client: ScriptedChatClient) => client.requests.reduce((sum, r) => sum + estimateInputTokens(r), 0);
+    expect(classifier.requests).toHaveLength(2);
+    expect(output.usage.byAgent[INTENT_ROUTER_NAME].inputTokens).toBe(tokens(classifier));
+    expect(output.usage.total.inputTokens).toBe(tokens(classifier) + tokens(billing) + tokens(security));
+    expect(INTENT_ROUTER_NAME).toBe('intent_router');
+  });
+
+  it('a function classifier spends no tokens: no "intent_router" entry in output.usage', async () => {
+    runtime = startedRuntime();
+    const billing = scripted(texts(['$40.']));
+    const support = new HandoffOrchestration({ members: [specialist('Billing', billing)], router: { classifier: () => 'Billing' } });
+    const { output } = await converse(support, 'invoice?', [null]);
+    expect(Object.keys(output.usage.byAgent)).toEqual(['Billing']);
+    expect(output.usage.total.inputTokens).toBe(estimateInputTokens(billing.requests[0]));
+  });
+
   it('contextTurns defaults to 3: the new specialist gets three earlier turns and the question', async () => {
     runtime = startedRuntime();
     const billing = scripted(texts(['a1', 'a2', 'a3', 'a4', PHRASE.toLowerCase()]));
@@ -167,6 +195,7 @@ describe('HandoffOrchestration with router (routing by intent)', () => {
       expect(seen).toEqual([{
         messages: [expect.objectContaining({ role: 'user', content: 'I forgot my password' })],
         candidates: [{ name: 'Billing', description: 'Billing questions' }, { name: 'Security', description: 'Passwords, 2FA, account access' }],
+        signal: expect.any(AbortSignal),
       }]);
       expect(output.lastAgent).toBe('Security');
     });
@@ -210,13 +239,55 @@ describe('HandoffOrchestration with router (routing by intent)', () => {
       expect(calls).toBe(1);
     });
 
-    it('a classifier that throws fails the run with its error', async () => {
+    it('a function classifier that throws fails the run with an IntentClassificationError naming the intent router, its error as cause', async () => {
       runtime = startedRuntime();
+      const down = new Error('classifier down');
       const support = new HandoffOrchestration({
         members: [specialist('Billing', scripted([]))],
-        router: { classifier: () => { throw new Error('classifier down'); } },
+        router: { classifier: () => { throw down; } },
       });
-      await expect((await support.invoke('hello', runtime)).get()).rejects.toThrow('classifier down');
+      const error = await (await support.invoke('hello', runtime)).get().catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(IntentClassificationError);
+      expect(error).toMatchObject({ code: 'intent_classification_failed', named: undefined, candidates: ['Billing'], cause: down });
+      expect((error as Error).message).toMatch(/^Intent router: the classifier failed: classifier down/);
+      expect(error).not.toHaveProperty('status');
+    });
+
+    it('a model classifier\'s HTTP failure (429) fails the run with an IntentClassificationError carrying status and retryAfterMs, the ChatClientError as cause', async () => {
+      runtime = startedRuntime();
+      const classifier = scripted([{ error: { status: 429, message: 'Rate limited', retryAfterMs: 1500 } }]);
+      const support = new HandoffOrchestration({
+        members: [specialist('Billing', scripted([])), specialist('Security', scripted([]))],
+        router: { classifier },
+      });
+      const error = await (await support.invoke('hello', runtime)).get().catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(IntentClassificationError);
+      expect(error).toMatchObject({ status: 429, retryAfterMs: 1500, named: undefined });
+      expect((error as Error).cause).toBeInstanceOf(ChatClientError);
+      expect((error as Error).message).toMatch(/^Intent router: the classifier failed: Rate limited/);
+    });
+
+    it('a function classifier gets the run\'s abort signal; cancelling the run aborts it (an abort is not wrapped)', async () => {
+      runtime = startedRuntime();
+      let started!: (signal: AbortSignal) => void;
+      const called = new Promise<AbortSignal>((resolve) => { started = resolve; });
+      const support = new HandoffOrchestration({
+        members: [specialist('Billing', scripted([]))],
+        router: {
+          classifier: ({ signal }) => new Promise<string>((_resolve, reject) => {
+            started(signal);
+            signal.addEventListener('abort', () => reject(new Error('aborted by signal')));
+          }),
+        },
+      });
+      const result = await support.invoke('hello', runtime);
+      const signal = await called;
+      expect(signal).toBeInstanceOf(AbortSignal);
+      expect(signal.aborted).toBe(false);
+      result.cancel();
+      const error = await result.get().catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(InvocationCancelledError);
+      expect(signal.aborted).toBe(true);
     });
   });
 
@@ -335,6 +406,24 @@ describe('HandoffOrchestration with router (routing by intent)', () => {
       expect(output.reason).toBe('max_handoffs');
     });
 
+    it('max_handoffs after an answered turn: no classifier call, and output.messages is empty (nobody answered the latest message), not the previous turn\'s answer', async () => {
+      runtime = startedRuntime();
+      const calls: string[] = [];
+      const billing = scripted(texts(['Your invoice is $40.', PHRASE]));
+      const support = new HandoffOrchestration({
+        members: [specialist('Billing', billing), specialist('Security', scripted([]))],
+        router: { classifier: ({ messages }) => { calls.push(messages.at(-1)!.content); return 'Billing'; } },
+        maxHandoffs: 0,
+      });
+      const { output } = await converse(support, 'invoice?', ['I forgot my password']);
+      expect(output.reason).toBe('max_handoffs');
+      expect(calls).toEqual(['invoice?']);
+      expect(output.messages).toEqual([]);
+      expect(output.conversation.map((m) => m.content)).toEqual(['invoice?', 'Your invoice is $40.', 'I forgot my password']);
+      expect(output.lastAgent).toBe('Billing');
+      billing.assertComplete();
+    });
+
     it('a reviewed specialist\'s out-of-scope reply is not sent for review', async () => {
       runtime = startedRuntime();
       const order = ['Billing', 'Security'];
@@ -364,7 +453,7 @@ describe('HandoffOrchestration with router (routing by intent)', () => {
     expect(two.output.messages[0].content).toBe('security: and 2FA?');
   });
 
-  it('streaming: the out-of-scope reply\'s deltas were already sent; the classified handoff follows, and no agent_response for it', async () => {
+  it('streaming: the out-of-scope reply\'s deltas are retracted (agent_response_abandoned, OutOfScope) before the classified handoff; no agent_response for it', async () => {
     runtime = startedRuntime();
     const order = ['Billing', 'Security'];
     const deltas: string[] = [];
@@ -375,7 +464,28 @@ describe('HandoffOrchestration with router (routing by intent)', () => {
     });
     const { events } = await converse(support, 'password?', [null]);
     expect(deltas.join('')).toMatch(/^Billing:.*Security:/);
-    expect(events.filter((e) => e.type === 'handoff' || e.type === 'agent_response').map((e) => e.type)).toEqual(['handoff', 'agent_response']);
+    const kinds = ['agent_response_delta', 'agent_response_abandoned', 'handoff', 'agent_response'];
+    const seen = events.filter((e) => kinds.includes(e.type)).map((e) => `${e.type}:${(e as { agent?: string }).agent ?? (e as { to?: string }).to}`);
+    const billingDeltas = seen.filter((s) => s === 'agent_response_delta:Billing').length;
+    expect(billingDeltas).toBeGreaterThan(0);
+    expect(seen.slice(billingDeltas, billingDeltas + 2)).toEqual(['agent_response_abandoned:Billing', 'handoff:Security']);
+    expect(seen.slice(0, billingDeltas).every((s) => s === 'agent_response_delta:Billing')).toBe(true);
+    expect(seen.at(-1)).toBe('agent_response:Security');
+    expect(seen.filter((s) => s.startsWith('agent_response_abandoned'))).toHaveLength(1);
+    const abandoned = events.find((e) => e.type === 'agent_response_abandoned') as Extract<Event, { type: 'agent_response_abandoned' }>;
+    expect(abandoned.error).toMatchObject({ name: 'OutOfScope', message: expect.stringMatching(/another agent answers/) });
+  });
+
+  it('without streaming, an out-of-scope reply reports no agent_response_abandoned (nothing was shown)', async () => {
+    runtime = startedRuntime();
+    const order = ['Billing', 'Security'];
+    const support = new HandoffOrchestration({
+      members: [specialist('Billing', scripted(texts([PHRASE]))), specialist('Security', scripted(texts(['Reset.'])))],
+      router: { classifier: () => order.shift()! },
+    });
+    const { events } = await converse(support, 'password?', [null]);
+    expect(events.some((e) => e.type === 'agent_response_abandoned')).toBe(false);
+    expect(events.some((e) => e.type === 'handoff')).toBe(true);
   });
 
   describe('construction', () => {
@@ -400,6 +510,9 @@ describe('HandoffOrchestration with router (routing by intent)', () => {
       expect(make({ classifier: scripted([]) }, [bare])).toThrow(/"Bare" has no description/);
       expect(make({ classifier: () => 'Bare' }, [bare])).not.toThrow();
       expect(make({ classifier: () => 'Billing', contextTurns: 0 })).not.toThrow();
+      const named = new ChatCompletionAgent({ name: INTENT_ROUTER_NAME, description: 'x', client: scripted([]) });
+      expect(make({ classifier: () => 'Billing' }, [...members(), named])).toThrow(OrchestrationConfigError);
+      expect(make({ classifier: () => 'Billing' }, [...members(), named])).toThrow(/"intent_router".*the intent router/);
     });
   });
 });
@@ -424,5 +537,28 @@ describe('HandoffOrchestration with router: toMermaid()', () => {
     const fn = new HandoffOrchestration({ members: [specialist('Billing', client)], router: { classifier: () => 'Billing' } });
     expect(validateMermaid(fn.toMermaid()).nodes.get('decision_classifier')).toMatch(/^classifier \(function\)/);
     expect(support.toMermaid()).toBe(support.toMermaid());
+  });
+});
+
+describe('the classify actor (classifyActor)', () => {
+  const input = { messages: [{ id: 'u1', role: 'user' as const, content: 'hi' }], candidates: [{ name: 'Billing', description: 'b' }] };
+  const run = (classifier: Parameters<typeof classifyActor>[0]['classifier']) => toPromise(createActor(classifyActor({ classifier }), { input }).start());
+
+  it('answers { name } for a function, { name, usage } for a model', async () => {
+    await expect(run(() => 'Billing')).resolves.toEqual({ name: 'Billing' });
+    const model = scripted([{ text: JSON.stringify({ agent: 'Billing' }) }]);
+    const answer = await run(model);
+    expect(answer).toEqual({ name: 'Billing', usage: expect.objectContaining({ inputTokens: estimateInputTokens(model.requests[0]) }) });
+  });
+
+  it('an abort and an IntentClassificationError pass unchanged; any other error is wrapped', async () => {
+    const aborted = new AbortedError('The classifier call was aborted.');
+    await expect(run(() => { throw aborted; })).rejects.toBe(aborted);
+    const typed = new IntentClassificationError('Legal', ['Billing']);
+    await expect(run(() => { throw typed; })).rejects.toBe(typed);
+    const plain = new TypeError('boom');
+    const wrapped = await run(() => { throw plain; }).catch((e: unknown) => e);
+    expect(wrapped).toBeInstanceOf(IntentClassificationError);
+    expect(wrapped).toMatchObject({ cause: plain, message: expect.stringMatching(/^Intent router: the classifier failed: boom/) });
   });
 });

@@ -126,6 +126,37 @@ describe('tracing', () => {
     expect(new Set(spans().map((s) => s.spanContext().traceId)).size).toBe(1);
   });
 
+  it('routing by intent: a classified handoff is a troupe.handoff event on the invocation span (its fixed reason recorded without captureContent)', async () => {
+    runtime = startedRuntime();
+    const order = ['Billing', 'Security'];
+    const routed = new HandoffOrchestration({
+      members: [agent('Billing', scripted([{ text: 'This is outside my area' }])), agent('Security', scripted([{ text: `Reset for ${SECRET}.` }]))],
+      router: { classifier: () => order.shift()! },
+      humanResponse: () => null,
+    });
+    const result = await routed.invoke('password?', runtime);
+    await collect(result.events);
+    await result.get();
+
+    const invocation = one('troupe.invocation HandoffOrchestration');
+    expect(invocation.events.filter((e) => e.name === 'troupe.handoff').map((e) => [e.name, e.attributes])).toEqual([
+      ['troupe.handoff', { 'troupe.handoff.from': 'Billing', 'troupe.handoff.to': 'Security', 'troupe.handoff.reason': 'classified' }],
+    ]);
+    // The declining turn made no handoff itself; nothing else records one.
+    expect(one('invoke_agent Billing').events).toEqual([]);
+    expect(spans().flatMap((s) => s.events).filter((e) => e.name === 'troupe.handoff')).toHaveLength(1);
+    expect(recordedStrings().join('\n')).not.toContain(SECRET);
+  });
+
+  it('a transfer-tool handoff is recorded once, on its turn (not again on the invocation span)', async () => {
+    runtime = startedRuntime();
+    const result = await support().invoke('refund please', runtime);
+    await collect(result.events);
+    await result.get();
+    expect(one('troupe.invocation HandoffOrchestration').events.map((e) => e.name)).not.toContain('troupe.handoff');
+    expect(spans().flatMap((s) => s.events).filter((e) => e.name === 'troupe.handoff')).toHaveLength(1);
+  });
+
   it('two concurrent runs of one orchestration never share a trace, and each span has its parent in its own run', async () => {
     runtime = startedRuntime();
     const slow = (name: string) => agent(name, scripted(() => ({ text: `${name} says hi`, delayMs: 5 })));

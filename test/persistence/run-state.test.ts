@@ -8,7 +8,7 @@ describe('what a checkpoint keeps of an agent actor', () => {
     const [snapshot] = initialTransition(agentMachine, { agent: 'A', topic: null });
     const configuration = [
       'agent', 'invocationId', 'self', 'boundary', 'gateway', 'instructions', 'topic', 'tools', 'ownTools', 'controlTools',
-      'maxToolIterations', 'toolCallFilter', 'keep', 'contextWindow', 'review', 'outOfScopePhrase',
+      'maxToolIterations', 'toolCallFilter', 'keep', 'contextWindow', 'review', 'outOfScopePhrase', 'streams',
     ];
     // A new field must be added to one list or the other: run state left out of a checkpoint would
     // be lost on resume; configuration kept in it would override the resuming orchestration's.
