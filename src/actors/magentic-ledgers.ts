@@ -122,6 +122,28 @@ export class MagenticManagerError extends TroupeError {
   }
 }
 
+/**
+ * Every plan of one plan cycle was rejected: the reviewer (the `planReview` callback or a
+ * person) rejected more than `maxPlanRejections` plans in a row, so the run ends with this
+ * error instead of replanning forever. No work was done on a rejected plan, so there is no
+ * partial answer. `feedback` is the reviewer's last word (may be '').
+ *
+ * @example
+ * catch (error) { if (error instanceof PlanRejectedError) console.warn(error.manager, error.rejections, error.feedback); }
+ */
+export class PlanRejectedError extends TroupeError {
+  constructor(
+    readonly manager: string,
+    readonly rejections: number,
+    readonly maxPlanRejections: number,
+    readonly feedback: string = '',
+  ) {
+    const times = rejections === 1 ? '1 time' : `${rejections} times`;
+    const said = feedback.trim() !== '' ? ` The last feedback: ${JSON.stringify(feedback)}.` : '';
+    super('plan_rejected', `The plan of magentic manager "${manager}" was rejected ${times} in a row (maxPlanRejections = ${maxPlanRejections}); the run ends without replanning again.${said}`);
+  }
+}
+
 /** The team as a prompt shows it: one `- name: description` line per member. */
 export function renderTeam(members: readonly MagenticMember[]): string {
   return members.map((m) => `- ${m.name}: ${m.description}`).join('\n');
