@@ -139,11 +139,15 @@ export class UnknownSpeakerError extends TroupeError {
   }
 }
 
-/** The state a decision is shown (a fresh copy: a decision cannot change the machine's). */
+/**
+ * The state a decision is shown: a deep copy (`structuredClone`), so a decision that changes a
+ * message changes neither the machine's conversation, nor the members' histories (they hold the
+ * same message objects), nor the output.
+ */
 export function groupChatState(context: GroupChatManagerContext): GroupChatState {
   return {
     round: context.round,
-    conversation: [...context.conversation],
+    conversation: structuredClone(context.conversation),
     members: context.members.map((m) => (m.description === undefined ? { name: m.name } : { name: m.name, description: m.description })),
     ...(context.lastSpeaker !== null ? { lastSpeaker: context.lastSpeaker } : {}),
   };
@@ -341,7 +345,8 @@ export const groupChatManagerMachine = setup({
       invoke: {
         id: 'checkTermination',
         src: 'checkTermination',
-        input: ({ context }) => ({ conversation: context.conversation }),
+        // A deep copy, like every decision's: the condition may change what it is given.
+        input: ({ context }) => ({ conversation: structuredClone(context.conversation) }),
         onDone: [
           { guard: 'isTerminated', target: 'finishing', actions: { type: 'endWith', params: 'terminated' } },
           { target: 'afterTerminationCondition' },

@@ -160,6 +160,29 @@ describe('GroupChatOrchestration: selectors and managers', () => {
     expect(signals.every((s) => s instanceof AbortSignal && !s.aborted)).toBe(true);
   });
 
+  it('decisions get a deep copy: a selector, shouldTerminate and filterResults that change the messages change nothing else', async () => {
+    runtime = startedRuntime();
+    const [a, b] = ['A', 'B'].map(echo);
+    const shout = (state: GroupChatState) => { for (const m of state.conversation) { m.content = m.content.toUpperCase(); m.name = 'X'; } };
+    const seenBySelector: string[][] = [];
+    let terminationConversation: string[] = [];
+    const manager: GroupChatManager = {
+      selectNextSpeaker: (state) => { seenBySelector.push(contents(state.conversation)); shout(state); state.conversation.push({ id: 'x', role: 'user', content: 'INJECTED' }); return state.round % 2 === 0 ? 'A' : 'B'; },
+      shouldTerminate: (state) => { shout(state); return false; },
+      filterResults: (state) => { shout(state); terminationConversation = contents(state.conversation); return state.conversation.slice(-1); },
+    };
+    const chat = new GroupChatOrchestration({ members: [a.member, b.member], manager, maxRounds: 3, terminationCondition: (conversation) => { for (const m of conversation) m.content = m.content.toUpperCase(); return false; } });
+    const output = await (await chat.invoke('go', runtime)).get();
+    expect(contents(output.conversation)).toEqual(['go', 'A 1', 'B 1', 'A 2']);
+    expect(output.conversation.map((m) => m.name ?? null)).toEqual([null, 'A', 'B', 'A']);
+    expect(seenBySelector).toEqual([['go'], ['go', 'A 1'], ['go', 'A 1', 'B 1']]);
+    expect(contents(a.client.requests[1].messages.filter((m) => m.role !== 'system'))).toEqual(['go', 'A 1', 'B 1']);
+    expect(contents(b.client.requests[0].messages.filter((m) => m.role !== 'system'))).toEqual(['go', 'A 1']);
+    // What filterResults returned is its (changed) copy: that is the answer it chose.
+    expect(contents(output.messages)).toEqual(['A 2'.toUpperCase()]);
+    expect(terminationConversation).toEqual(['GO', 'A 1', 'B 1', 'A 2']);
+  });
+
   it('a manager that throws fails the run with its error', async () => {
     runtime = startedRuntime();
     const chat = new GroupChatOrchestration({ members: [echo('A').member], manager: { selectNextSpeaker: () => 'A', shouldTerminate: () => { throw new Error('judge broke'); } } });
