@@ -118,7 +118,11 @@ export class MagenticManagerError extends TroupeError {
   constructor(readonly manager: string, readonly step: MagenticStep, options: { cause?: unknown; round?: number } = {}) {
     const { cause, round } = options;
     const when = round !== undefined && round > 0 ? ` in round ${round}` : '';
-    super('magentic_manager_failed', `Magentic manager "${manager}" failed to ${STEP_WORDS[step]}${when}${cause instanceof Error ? `: ${cause.message}` : ''}.`, { cause });
+    const said = cause instanceof Error ? cause.message.trim() : '';
+    const why = said ? `: ${said}` : '';
+    // One full stop: none added after a cause that already ends a sentence.
+    const end = /[.!?]$/.test(why) ? '' : '.';
+    super('magentic_manager_failed', `Magentic manager "${manager}" failed to ${STEP_WORDS[step]}${when}${why}${end}`, { cause });
   }
 }
 

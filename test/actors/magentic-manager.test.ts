@@ -275,6 +275,13 @@ describe('magentic manager (stepped)', () => {
     expect(error.message).toBe('The plan of magentic manager "magentic_manager" was rejected 2 times in a row (maxPlanRejections = 1); the run ends without replanning again. The last feedback: "still no".');
   });
 
+  it("MagenticManagerError's message ends with one full stop, whether or not the cause's does", () => {
+    expect(new MagenticManagerError('m', 'plan', { cause: new Error('quota exceeded.') }).message).toBe('Magentic manager "m" failed to write the plan: quota exceeded.');
+    expect(new MagenticManagerError('m', 'plan', { cause: new Error('Is the key valid?') }).message).toBe('Magentic manager "m" failed to write the plan: Is the key valid?');
+    expect(new MagenticManagerError('m', 'plan', { cause: new Error('quota exceeded') }).message).toBe('Magentic manager "m" failed to write the plan: quota exceeded.');
+    expect(new MagenticManagerError('m', 'finalAnswer', { round: 2 }).message).toBe('Magentic manager "m" failed to write the final answer in round 2.');
+  });
+
   it('a failing manager step fails the run with a MagenticManagerError naming the manager, the step and the round', () => {
     let [s] = assessing();
     let actions;
