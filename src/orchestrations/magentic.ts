@@ -69,9 +69,13 @@ export interface MagenticOptions<TOut, TIn> extends OrchestrationOptions<TOut, T
   manager: MagenticManager;
   /** Rounds (progress ledgers) before the run ends with a partial answer, reason `max_rounds` (default 20). */
   maxRounds?: number;
-  /** Stalls tolerated: one more starts a reset (default 3). */
+  /**
+   * The stall count tolerated (default 3). The count goes up by 1 for every stalled round (no
+   * progress, a loop, or an unknown next speaker) and down by 1 for every good one, never below
+   * 0; when it exceeds `maxStallCount` the team is reset and the manager replans.
+   */
   maxStallCount?: number;
-  /** Resets allowed; a stall past `maxStallCount` after that ends with a partial answer, reason `max_resets` (default 2). */
+  /** Resets allowed; the stall count exceeding `maxStallCount` after that ends with a partial answer, reason `max_resets` (default 2). */
   maxResets?: number;
   /**
    * Plans of one plan cycle (the first plan or a reset's replan, and the replans its rejections
@@ -117,7 +121,8 @@ export class MagenticOrchestration<TOut = OrchestrationOutput, TIn = unknown> ex
   readonly manager: MagenticManager;
   /** The manager's name (see {@link MagenticManager.name}). */
   readonly managerName: string;
-  private readonly limits: { maxRounds: number; maxStallCount: number; maxResets: number; maxPlanRejections: number };
+  /** The limits in effect (the options, or their defaults). */
+  readonly limits: Readonly<{ maxRounds: number; maxStallCount: number; maxResets: number; maxPlanRejections: number }>;
   private readonly planReview: MagenticManagerInput['planReview'];
   private readonly reviewCallback?: PlanReviewCallback;
 
