@@ -3,7 +3,8 @@
  * plan, tells the team, then runs rounds — a progress ledger; the request satisfied → the final
  * answer; no progress or a loop → a stall; too many stalls → a reset (members forget, a new
  * plan); otherwise the instruction is said to everyone and the named member speaks. The round
- * and reset limits end the run with a partial answer.
+ * and reset limits end the run with a partial answer; more than `maxPlanRejections` rejected
+ * plans in a row end it with a `PlanRejectedError`.
  *
  * Pure logic: what needs a model (`plan`, `replan`, `progress`, `finalAnswer`, and the
  * `reviewPlan` callback) is provided as invoked actors by the orchestration, so a test steps the
