@@ -52,7 +52,7 @@ export interface ResearchClients {
   analyst: ChatClient;
 }
 
-/** The team and its manager. `maxStallCount: 1`: two stalls in a row reset the team. */
+/** The team and its manager. `maxStallCount: 1`: the stall count (+1 per stalled round, −1 per good one, never below 0) reaching 2 resets the team. */
 export function createResearch(clients: ResearchClients) {
   const researcher = new ChatCompletionAgent({
     name: 'Researcher',
@@ -127,12 +127,23 @@ export async function runResearch(clients: ResearchClients, print: (line: string
   const runtime = new InProcessRuntime();
   runtime.start();
   try {
-    const result = await createResearch(clients).invoke(TASK, runtime, { timeoutMs: 300_000 });
+    const research = createResearch(clients);
+    const members = research.members.map((m) => m.name);
+    const { maxStallCount, maxResets } = research.limits;
+    let resets = 0;
+    const result = await research.invoke(TASK, runtime, { timeoutMs: 300_000 });
     for await (const event of result.events) {
-      if (event.type === 'magentic_plan') print(`[plan${event.resetCount ? ` after reset ${event.resetCount}` : ''}]\n${event.plan}`);
-      else if (event.type === 'magentic_progress') {
-        const { nextSpeaker, instructionOrQuestion } = event.ledger;
-        print(`[round ${event.round}]${event.stall ? ` stall (${event.stall}), count ${event.stallCount}` : ''} → ${nextSpeaker.answer || '(done)'}${instructionOrQuestion.answer ? `: ${instructionOrQuestion.answer}` : ''}`);
+      if (event.type === 'magentic_plan') {
+        resets = event.resetCount;
+        print(`[plan${event.resetCount ? ` after reset ${event.resetCount}` : ''}]\n${event.plan}`);
+      } else if (event.type === 'magentic_progress') {
+        const { isRequestSatisfied, nextSpeaker, instructionOrQuestion } = event.ledger;
+        // What the manager does with this ledger (the same order as the manager's own decision).
+        const next = isRequestSatisfied.answer ? '(done)'
+          : event.stallCount > maxStallCount ? (resets < maxResets ? 'reset' : 'partial answer (max_resets)')
+          : !members.includes(nextSpeaker.answer) ? '(nobody: no such member)'
+          : `${nextSpeaker.answer}: ${instructionOrQuestion.answer}`;
+        print(`[round ${event.round}]${event.stall ? ` stall (${event.stall}), count ${event.stallCount}` : ''} → ${next}`);
       } else if (event.type === 'tool_call') print(`  [tool] ${event.agent}: ${event.toolCall.name}(${event.toolCall.arguments})`);
       else if (event.type === 'agent_response') print(`${event.agent}: ${event.message.content}`);
     }

@@ -29,7 +29,7 @@ import { finalReply } from './replies.js';
 import { reportAction, reportCommand, type ActorEvent } from './events.js';
 import { checkTerminationActor, heardMessages, invokeError, terminated } from './termination.js';
 
-/** What a group chat's decisions are shown: a copy of the run's state, as plain data. */
+/** What a group chat's decisions are shown: a deep copy of the run's state, as plain data (changing it changes nothing). */
 export interface GroupChatState {
   /** Agent turns taken so far in this invocation (0 when the first speaker is chosen). */
   round: number;
@@ -135,15 +135,39 @@ export class UnknownSpeakerError extends TroupeError {
   ) {
     const by = options.by ?? 'The group chat manager';
     const tries = options.attempts !== undefined ? ` after ${options.attempts} attempt(s)` : '';
-    super('unknown_speaker', `${by} named ${JSON.stringify(speaker)} as the next speaker${tries}, which is not a member (members: ${members.join(', ')}).`, options.cause === undefined ? undefined : { cause: options.cause });
+    const what = speaker.trim() === ''
+      ? `${by} returned no name for the next speaker${tries}`
+      : `${by} named ${JSON.stringify(speaker)} as the next speaker${tries}, which is not a member`;
+    super('unknown_speaker', `${what} (members: ${members.join(', ')}).`, options.cause === undefined ? undefined : { cause: options.cause });
   }
 }
 
-/** The state a decision is shown (a fresh copy: a decision cannot change the machine's). */
+/** The group chat decisions whose answers are checked (see {@link GroupChatDecisionError}). */
+export type GroupChatDecisionName = 'shouldTerminate' | 'filterResults';
+
+/**
+ * A group chat manager's decision returned something unusable: `shouldTerminate` a final
+ * `message` that is neither a string nor a ChatMessage, or `filterResults` something other than
+ * an array of ChatMessages. `manager` is the manager's name, `decision` the method.
+ *
+ * @example
+ * catch (error) { if (error instanceof GroupChatDecisionError) console.warn(error.manager, error.decision, error.message); }
+ */
+export class GroupChatDecisionError extends TroupeError {
+  constructor(readonly manager: string, readonly decision: GroupChatDecisionName, what: string) {
+    super('invalid_decision', `Group chat manager "${manager}": ${decision}() returned ${what}.`);
+  }
+}
+
+/**
+ * The state a decision is shown: a deep copy (`structuredClone`), so a decision that changes a
+ * message changes neither the machine's conversation, nor the members' histories (they hold the
+ * same message objects), nor the output.
+ */
 export function groupChatState(context: GroupChatManagerContext): GroupChatState {
   return {
     round: context.round,
-    conversation: [...context.conversation],
+    conversation: structuredClone(context.conversation),
     members: context.members.map((m) => (m.description === undefined ? { name: m.name } : { name: m.name, description: m.description })),
     ...(context.lastSpeaker !== null ? { lastSpeaker: context.lastSpeaker } : {}),
   };
@@ -280,8 +304,9 @@ export const groupChatManagerMachine = setup({
     complete: emit(({ context }) => sendCommand(completion(context, context.endReason ?? 'completed', defaultAnswer(context)), context.end)),
     completeFiltered: emit(({ context, event }) => sendCommand(completion(context, context.endReason ?? 'completed', output<ChatMessage[]>(event)), context.end)),
     failUnknownSpeaker: emit(({ context, event }) => {
-      const speaker = context.proposal ? context.proposal.speaker : (event as { output?: SpeakerChoice }).output?.speaker;
-      return errorCommand(new UnknownSpeakerError(String(speaker), context.members.map((m) => m.name)));
+      const speaker: unknown = context.proposal ? context.proposal.speaker : (event as { output?: SpeakerChoice }).output?.speaker;
+      const name = speaker === undefined || speaker === null ? '' : String(speaker);
+      return errorCommand(new UnknownSpeakerError(name, context.members.map((m) => m.name)));
     }),
     /** A decision that throws fails the invocation with its error. */
     failWithError: emit(({ event }) => errorCommand(invokeError(event))),
@@ -341,7 +366,8 @@ export const groupChatManagerMachine = setup({
       invoke: {
         id: 'checkTermination',
         src: 'checkTermination',
-        input: ({ context }) => ({ conversation: context.conversation }),
+        // A deep copy, like every decision's: the condition may change what it is given.
+        input: ({ context }) => ({ conversation: structuredClone(context.conversation) }),
         onDone: [
           { guard: 'isTerminated', target: 'finishing', actions: { type: 'endWith', params: 'terminated' } },
           { target: 'afterTerminationCondition' },

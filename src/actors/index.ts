@@ -21,7 +21,7 @@ export {
 } from './intent-router.js';
 export { humanGatewayMachine, userMessage, type HumanGatewayInput, type HumanReply, type OpenRequest, type AskHumanInput, type GatewayContext } from './human-gateway.js';
 export {
-  groupChatManagerMachine, groupChatState, UnknownSpeakerError,
+  groupChatManagerMachine, groupChatState, UnknownSpeakerError, GroupChatDecisionError, type GroupChatDecisionName,
   type GroupChatManagerInput, type GroupChatManagerContext, type GroupChatDecisionInput, type GroupChatEndReason,
   type SpeakerDecision, type TerminationDecision,
 } from './group-chat-manager.js';

@@ -118,7 +118,33 @@ export class MagenticManagerError extends TroupeError {
   constructor(readonly manager: string, readonly step: MagenticStep, options: { cause?: unknown; round?: number } = {}) {
     const { cause, round } = options;
     const when = round !== undefined && round > 0 ? ` in round ${round}` : '';
-    super('magentic_manager_failed', `Magentic manager "${manager}" failed to ${STEP_WORDS[step]}${when}${cause instanceof Error ? `: ${cause.message}` : ''}.`, { cause });
+    const said = cause instanceof Error ? cause.message.trim() : '';
+    const why = said ? `: ${said}` : '';
+    // One full stop: none added after a cause that already ends a sentence.
+    const end = /[.!?]$/.test(why) ? '' : '.';
+    super('magentic_manager_failed', `Magentic manager "${manager}" failed to ${STEP_WORDS[step]}${when}${why}${end}`, { cause });
+  }
+}
+
+/**
+ * Every plan of one plan cycle was rejected: the reviewer (the `planReview` callback or a
+ * person) rejected more than `maxPlanRejections` plans in a row, so the run ends with this
+ * error instead of replanning forever. No work was done on a rejected plan, so there is no
+ * partial answer. `feedback` is the reviewer's last word (may be '').
+ *
+ * @example
+ * catch (error) { if (error instanceof PlanRejectedError) console.warn(error.manager, error.rejections, error.feedback); }
+ */
+export class PlanRejectedError extends TroupeError {
+  constructor(
+    readonly manager: string,
+    readonly rejections: number,
+    readonly maxPlanRejections: number,
+    readonly feedback: string = '',
+  ) {
+    const times = rejections === 1 ? '1 time' : `${rejections} times`;
+    const said = feedback.trim() !== '' ? ` The last feedback: ${JSON.stringify(feedback)}.` : '';
+    super('plan_rejected', `The plan of magentic manager "${manager}" was rejected ${times} in a row (maxPlanRejections = ${maxPlanRejections}); the run ends without replanning again.${said}`);
   }
 }
 

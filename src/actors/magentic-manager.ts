@@ -3,7 +3,8 @@
  * plan, tells the team, then runs rounds — a progress ledger; the request satisfied → the final
  * answer; no progress or a loop → a stall; too many stalls → a reset (members forget, a new
  * plan); otherwise the instruction is said to everyone and the named member speaks. The round
- * and reset limits end the run with a partial answer.
+ * and reset limits end the run with a partial answer; more than `maxPlanRejections` rejected
+ * plans in a row end it with a `PlanRejectedError`.
  *
  * Pure logic: what needs a model (`plan`, `replan`, `progress`, `finalAnswer`, and the
  * `reviewPlan` callback) is provided as invoked actors by the orchestration, so a test steps the
@@ -19,7 +20,7 @@ import {
 } from './protocol.js';
 import { reportAction, reportCommand, type ActorEvent } from './events.js';
 import {
-  MagenticManagerError, renderTaskLedger, type MagenticContext, type MagenticStep, type ProgressLedger, type TaskLedger,
+  MagenticManagerError, PlanRejectedError, renderTaskLedger, type MagenticContext, type MagenticStep, type ProgressLedger, type TaskLedger,
 } from './magentic-ledgers.js';
 
 /** What a provided manager step returns: its value and the tokens it used. */
@@ -59,6 +60,11 @@ export interface MagenticManagerInput {
   maxRounds: number;
   maxStallCount: number;
   maxResets: number;
+  /**
+   * Rejections of one plan cycle tolerated: each one replans; one more ends the run with a
+   * {@link PlanRejectedError}. An approval starts the count afresh.
+   */
+  maxPlanRejections: number;
   /** Who reviews each plan: nobody, a person (`plan_review_requested`), or the provided `reviewPlan` callback. */
   planReview: 'none' | 'person' | 'callback';
 }
@@ -81,6 +87,8 @@ export interface MagenticManagerContext extends MagenticManagerInput {
   feedback: string | null;
   /** The plan review waiting for its decision. */
   openReview: string | null;
+  /** Plans rejected in a row since the last approved (or unreviewed) plan. */
+  planRejections: number;
   /** The member asked to speak this round. */
   speaker: string | null;
   /** Why the latest round counted as a stall (null: it did not). */
@@ -206,8 +214,9 @@ export const magenticManagerMachine = setup({
       enqueue.assign({ openReview: requestId });
       enqueue.emit(sendCommand(request, context.gateway));
     }),
-    recordRejection: assign(({ event }) => ({
+    recordRejection: assign(({ context, event }) => ({
       openReview: null,
+      planRejections: (context.planRejections ?? 0) + 1,
       replanReason: 'rejected' as const,
       feedback: 'output' in event ? output<PlanReviewOutcome>(event).feedback ?? '' : (event as MessageEvent<PlanReviewDecision>).message.feedback ?? '',
     })),
@@ -222,7 +231,7 @@ export const magenticManagerMachine = setup({
         metadata: { magentic: 'task_ledger', resetCount: context.resetCount },
       };
       enqueue.emit(publishCommand(conversation([message]), context.topic));
-      enqueue.assign({ conversation: [...context.conversation, message], openReview: null, replanReason: null, feedback: null });
+      enqueue.assign({ conversation: [...context.conversation, message], openReview: null, replanReason: null, feedback: null, planRejections: 0 });
     }),
     startRound: assign({ round: ({ context }) => context.round + 1, speaker: null }),
     recordProgress: enqueueActions(({ context, event, enqueue }) => {
@@ -273,6 +282,8 @@ export const magenticManagerMachine = setup({
       cause: (event as unknown as { error: unknown }).error,
       round: context.round,
     }))),
+    /** Too many plans of one cycle were rejected: the run fails with a {@link PlanRejectedError}. */
+    failRejected: emit(({ context }) => errorCommand(new PlanRejectedError(context.name, context.planRejections, context.maxPlanRejections, context.feedback ?? ''))),
     /** The `planReview` callback threw: the run fails with its error. */
     failReview: emit(({ event }) => errorCommand((event as unknown as { error: unknown }).error)),
   },
@@ -285,6 +296,8 @@ export const magenticManagerMachine = setup({
     reachedMaxRounds: ({ context }) => context.round >= context.maxRounds,
     isRequestSatisfied: ({ context }) => context.progress?.isRequestSatisfied.answer === true,
     stalledTooOften: ({ context }) => context.stallCount > context.maxStallCount,
+    // A context without the limit (a checkpoint from before it existed) has no bound.
+    rejectedTooOften: ({ context }) => typeof context.maxPlanRejections === 'number' && context.planRejections > context.maxPlanRejections,
     usedAllResets: ({ context }) => context.resetCount >= context.maxResets,
     hasNoKnownSpeaker: ({ context }) => !context.members.some((m) => m.name === context.progress?.nextSpeaker.answer),
     isSpeakerReply: ({ context, event }) => (event as MessageEvent<AgentResponse>).message.agent === context.speaker,
@@ -304,6 +317,7 @@ export const magenticManagerMachine = setup({
     replanReason: null,
     feedback: null,
     openReview: null,
+    planRejections: 0,
     speaker: null,
     stall: null,
     limit: null,
@@ -349,7 +363,7 @@ export const magenticManagerMachine = setup({
           on: {
             plan_review_decision: [
               { guard: and(['answersOpenReview', 'approvesPlan']), target: '#magenticManager.broadcastingPlan' },
-              { guard: 'answersOpenReview', target: '#magenticManager.replanning', actions: 'recordRejection' },
+              { guard: 'answersOpenReview', target: '#magenticManager.rejected', actions: 'recordRejection' },
             ],
           },
         },
@@ -367,12 +381,19 @@ export const magenticManagerMachine = setup({
             }),
             onDone: [
               { guard: 'callbackApproves', target: '#magenticManager.broadcastingPlan' },
-              { target: '#magenticManager.replanning', actions: 'recordRejection' },
+              { target: '#magenticManager.rejected', actions: 'recordRejection' },
             ],
             onError: { target: '#magenticManager.done', actions: 'failReview' },
           },
         },
       },
+    },
+    /** The reviewer rejected the plan: replan, unless more than `maxPlanRejections` plans in a row were rejected. */
+    rejected: {
+      always: [
+        { guard: 'rejectedTooOften', target: 'done', actions: 'failRejected' },
+        { target: 'replanning' },
+      ],
     },
     /** The reviewer rejected the plan: a new one, with the feedback. */
     replanning: {

@@ -25,8 +25,17 @@ export type SpeakerSelection = string | (SpeakerChoice & { usage?: Usage });
 /** Whether to end the chat (reason `completed`); optionally why, with a final answer, or — going on — who speaks next. */
 export type TerminationVerdict = boolean | {
   terminate: boolean;
+  /**
+   * Why — for your own logs or a model's reasoning. troupe does not surface it: `output.reason`
+   * is `'completed'` and no event carries it (put it in `message` if the user should see it).
+   */
   reason?: string;
-  /** The final answer when terminating: `output.messages` (unless `filterResults` says otherwise); broadcast under the manager's name. */
+  /**
+   * The final answer when terminating: `output.messages` (unless `filterResults` says otherwise);
+   * broadcast under the manager's name. A string, or a ChatMessage (a missing `id` and `name` are
+   * filled in: `<invocation>:<manager>:final` and the manager's name); anything else (`null`, a
+   * number, an object without `role`/`content`) fails the run with a `GroupChatDecisionError`.
+   */
   message?: string | ChatMessage;
   /**
    * Not terminating: the next speaker, when the same decision picked one (a model deciding both
@@ -66,7 +75,11 @@ export interface GroupChatManager {
   shouldTerminate?(state: GroupChatState, context: GroupChatDecisionContext): TerminationVerdict | Promise<TerminationVerdict>;
   /** True asks the user (a `human_input_requested` event) before the next speaker is chosen. Default: never. */
   shouldRequestUserInput?(state: GroupChatState, context: GroupChatDecisionContext): boolean | Promise<boolean>;
-  /** The chat's answer (`output.messages`). Default: the manager's final message, else the last reply. */
+  /**
+   * The chat's answer (`output.messages`). Default: the manager's final message, else the last
+   * reply. Every element must be a ChatMessage (a missing `id` is filled in); otherwise the run
+   * fails with a `GroupChatDecisionError`.
+   */
   filterResults?(state: GroupChatState, context: GroupChatDecisionContext): ChatMessage[] | Promise<ChatMessage[]>;
 }
 

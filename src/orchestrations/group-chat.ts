@@ -1,7 +1,7 @@
 import { fromPromise, type AnyActorLogic } from 'xstate';
-import type { ChatMessage } from '../agents/chat-message.js';
+import { ChatMessageSchema, type ChatMessage } from '../agents/chat-message.js';
 import {
-  groupChatManagerMachine, type GroupChatDecisionInput, type GroupChatManagerInput, type SpeakerChoice, type SpeakerDecision,
+  GroupChatDecisionError, groupChatManagerMachine, type GroupChatDecisionInput, type GroupChatManagerInput, type SpeakerChoice, type SpeakerDecision,
   type TerminationDecision,
 } from '../actors/group-chat-manager.js';
 import { OrchestrationConfigError } from './errors.js';
@@ -88,19 +88,18 @@ export class GroupChatOrchestration<TOut = OrchestrationOutput, TIn = unknown> e
   protected managerLogic(): AnyActorLogic {
     return this.cachedLogic(groupChatManagerMachine, () => {
       const manager = this.manager;
+      const name = this.managerName;
       const decision = <T>(call: (input: GroupChatDecisionInput, signal: AbortSignal) => Promise<T>) =>
         fromPromise<T, GroupChatDecisionInput>(({ input, signal }) => call(input, signal));
       return groupChatManagerMachine.provide({
         actors: {
           checkTermination: this.terminationActor(),
           selectNextSpeaker: decision(async ({ state }, signal): Promise<SpeakerDecision> => speakerDecision(await manager.selectNextSpeaker(state, { signal }))),
-          shouldTerminate: decision(async ({ state }, signal): Promise<TerminationDecision> => terminationDecision(await manager.shouldTerminate!(state, { signal }))),
+          shouldTerminate: decision(async ({ invocationId, state }, signal): Promise<TerminationDecision> =>
+            terminationDecision(await manager.shouldTerminate!(state, { signal }), { invocationId, manager: name })),
           shouldRequestUserInput: decision(async ({ state }, signal) => (await manager.shouldRequestUserInput!(state, { signal })) === true),
-          filterResults: decision(async ({ state }, signal): Promise<ChatMessage[]> => {
-            const messages = await manager.filterResults!(state, { signal });
-            if (!Array.isArray(messages)) throw new OrchestrationConfigError(`GroupChatOrchestration: filterResults must return an array of ChatMessages, got ${typeof messages}.`);
-            return messages;
-          }),
+          filterResults: decision(async ({ invocationId, state }, signal): Promise<ChatMessage[]> =>
+            filteredMessages(await manager.filterResults!(state, { signal }), { invocationId, manager: name })),
         },
       });
     });
@@ -141,22 +140,76 @@ function managerOf(option: GroupChatOptions<unknown, unknown>['manager']): Group
   return option;
 }
 
+/** A name as the machine takes it: no name (undefined, null) is '' — "returned no name"; anything else its string. */
+function nameOf(value: unknown): string {
+  return value === undefined || value === null ? '' : String(value);
+}
+
 /** A selector's answer as the machine takes it (a non-string speaker fails the run, named). */
 function speakerDecision(selection: SpeakerSelection): SpeakerDecision {
   if (typeof selection === 'string') return { speaker: selection };
-  if (typeof selection !== 'object' || selection === null) return { speaker: String(selection) };
-  const speaker = typeof selection.speaker === 'string' ? selection.speaker : String(selection.speaker);
+  if (typeof selection !== 'object' || selection === null) return { speaker: nameOf(selection) };
+  const speaker = typeof selection.speaker === 'string' ? selection.speaker : nameOf(selection.speaker);
   return { speaker, ...(selection.reason ? { reason: selection.reason } : {}), ...(selection.usage ? { usage: selection.usage } : {}) };
 }
 
-function terminationDecision(verdict: TerminationVerdict): TerminationDecision {
+interface DecisionIds {
+  invocationId: string;
+  manager: string;
+}
+
+function terminationDecision(verdict: TerminationVerdict, ids: DecisionIds): TerminationDecision {
   if (typeof verdict !== 'object' || verdict === null) return { terminate: verdict === true };
   const next: SpeakerChoice | undefined = verdict.nextSpeaker === undefined ? undefined : speakerDecision(verdict.nextSpeaker);
   return {
     terminate: verdict.terminate === true,
     ...(verdict.reason ? { reason: verdict.reason } : {}),
-    ...(verdict.message !== undefined ? { message: verdict.message } : {}),
+    ...(verdict.message !== undefined ? { message: finalMessage(verdict.message, ids) } : {}),
     ...(next ? { next: { speaker: next.speaker, ...(next.reason ? { reason: next.reason } : {}) } } : {}),
     ...(verdict.usage ? { usage: verdict.usage } : {}),
   };
+}
+
+/** A value as an error message shows it. */
+function shown(value: unknown): string {
+  if (typeof value === 'object' && value !== null) return JSON.stringify(value) ?? String(value);
+  return typeof value === 'string' ? JSON.stringify(value) : String(value);
+}
+
+function firstIssue(error: { issues: ReadonlyArray<{ path: PropertyKey[]; message: string }> }): string {
+  const issue = error.issues[0];
+  return `${issue.path.map(String).join('.') || '(root)'}: ${issue.message}`;
+}
+
+/** A message object with the missing fields filled in, validated; the zod issue when it is not a ChatMessage. */
+function asMessage(value: unknown, defaults: { id: string; name?: string }): { message: ChatMessage } | { issue: string } {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return { issue: `got ${shown(value)}` };
+  const fields = value as Partial<ChatMessage>;
+  const parsed = ChatMessageSchema.safeParse({
+    ...fields,
+    id: fields.id ?? defaults.id,
+    ...(fields.name === undefined && defaults.name !== undefined ? { name: defaults.name } : {}),
+  });
+  return parsed.success ? { message: parsed.data } : { issue: firstIssue(parsed.error) };
+}
+
+/**
+ * `shouldTerminate`'s final message: a string, or a ChatMessage — a missing `id` is
+ * `<invocation>:<manager>:final` (like a string's), a missing `name` the manager's.
+ */
+function finalMessage(value: unknown, ids: DecisionIds): string | ChatMessage {
+  if (typeof value === 'string') return value;
+  const checked = asMessage(value, { id: `${ids.invocationId}:${ids.manager}:final`, name: ids.manager });
+  if ('message' in checked) return checked.message;
+  throw new GroupChatDecisionError(ids.manager, 'shouldTerminate', `a final message that is neither a string nor a ChatMessage (${checked.issue})`);
+}
+
+/** `filterResults`' answer: an array of ChatMessages; a missing `id` is `<invocation>:<manager>:result:<index>`. */
+function filteredMessages(value: unknown, ids: DecisionIds): ChatMessage[] {
+  if (!Array.isArray(value)) throw new GroupChatDecisionError(ids.manager, 'filterResults', `${shown(value)}, not an array of ChatMessages`);
+  return value.map((element, i) => {
+    const checked = asMessage(element, { id: `${ids.invocationId}:${ids.manager}:result:${i}` });
+    if ('message' in checked) return checked.message;
+    throw new GroupChatDecisionError(ids.manager, 'filterResults', `an invalid message at index ${i} (${checked.issue})`);
+  });
 }

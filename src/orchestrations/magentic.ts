@@ -49,11 +49,18 @@ export interface MagenticManager {
 }
 
 /** What a `planReview` callback is asked. */
-export type PlanReviewRequestInfo = PlanReviewInput;
+export interface PlanReviewRequestInfo extends PlanReviewInput {
+  /** Aborted when the run is cancelled (or times out): pass it to whatever the review waits on. */
+  signal: AbortSignal;
+}
 
 /**
  * Reviews a plan in code: `true` (or `{ approved: true }`) approves; `false` or
- * `{ approved: false, feedback }` rejects it, and the manager replans with the feedback.
+ * `{ approved: false, feedback }` rejects it, and the manager replans with the feedback — at
+ * most `maxPlanRejections` times in a row; one more rejection fails the run with a
+ * `PlanRejectedError`. It is called on a later turn of the event loop (never synchronously
+ * after the replan), so `timeoutMs`, `get(ms)` and `cancel()` act even on a reviewer and a
+ * manager that do no I/O; `request.signal` aborts when the run is cancelled.
  */
 export type PlanReviewCallback = (request: PlanReviewRequestInfo) => boolean | PlanReviewOutcome | Promise<boolean | PlanReviewOutcome>;
 
@@ -62,10 +69,22 @@ export interface MagenticOptions<TOut, TIn> extends OrchestrationOptions<TOut, T
   manager: MagenticManager;
   /** Rounds (progress ledgers) before the run ends with a partial answer, reason `max_rounds` (default 20). */
   maxRounds?: number;
-  /** Stalls tolerated: one more starts a reset (default 3). */
+  /**
+   * The stall count tolerated (default 3). The count goes up by 1 for every stalled round (no
+   * progress, a loop, or an unknown next speaker) and down by 1 for every good one, never below
+   * 0; when it exceeds `maxStallCount` the team is reset and the manager replans.
+   */
   maxStallCount?: number;
-  /** Resets allowed; a stall past `maxStallCount` after that ends with a partial answer, reason `max_resets` (default 2). */
+  /** Resets allowed; the stall count exceeding `maxStallCount` after that ends with a partial answer, reason `max_resets` (default 2). */
   maxResets?: number;
+  /**
+   * Plans of one plan cycle (the first plan or a reset's replan, and the replans its rejections
+   * cause) a reviewer may reject in a row (default 3): each rejection replans with the feedback;
+   * one more ends the run with a `PlanRejectedError` naming the manager (no partial answer: no
+   * work was done on a rejected plan). An approval starts the count afresh. 0: the first
+   * rejection ends the run. Applies to `planReview: true` (a person) and to a callback.
+   */
+  maxPlanRejections?: number;
   /**
    * A person approves every plan (the first and each replan) before the team hears it: `true`
    * emits `plan_review_requested` (answer with `result.approve(id)` / `result.reject(id, feedback)`);
@@ -77,7 +96,7 @@ export interface MagenticOptions<TOut, TIn> extends OrchestrationOptions<TOut, T
 /** The manager's name when it gives none. */
 export const DEFAULT_MAGENTIC_MANAGER_NAME = 'magentic_manager';
 
-const DEFAULTS = { maxRounds: 20, maxStallCount: 3, maxResets: 2 } as const;
+const DEFAULTS = { maxRounds: 20, maxStallCount: 3, maxResets: 2, maxPlanRejections: 3 } as const;
 const KIND = 'MagenticOrchestration';
 
 /**
@@ -102,7 +121,8 @@ export class MagenticOrchestration<TOut = OrchestrationOutput, TIn = unknown> ex
   readonly manager: MagenticManager;
   /** The manager's name (see {@link MagenticManager.name}). */
   readonly managerName: string;
-  private readonly limits: { maxRounds: number; maxStallCount: number; maxResets: number };
+  /** The limits in effect (the options, or their defaults). */
+  readonly limits: Readonly<{ maxRounds: number; maxStallCount: number; maxResets: number; maxPlanRejections: number }>;
   private readonly planReview: MagenticManagerInput['planReview'];
   private readonly reviewCallback?: PlanReviewCallback;
 
@@ -134,6 +154,7 @@ export class MagenticOrchestration<TOut = OrchestrationOutput, TIn = unknown> ex
       maxRounds: limit(options.maxRounds, 'maxRounds', 1, DEFAULTS.maxRounds),
       maxStallCount: limit(options.maxStallCount, 'maxStallCount', 0, DEFAULTS.maxStallCount),
       maxResets: limit(options.maxResets, 'maxResets', 0, DEFAULTS.maxResets),
+      maxPlanRejections: limit(options.maxPlanRejections, 'maxPlanRejections', 0, DEFAULTS.maxPlanRejections),
     };
     const review = options.planReview;
     if (review !== undefined && typeof review !== 'boolean' && typeof review !== 'function') {
@@ -196,7 +217,13 @@ export class MagenticOrchestration<TOut = OrchestrationOutput, TIn = unknown> ex
           replan: step('replan', (v) => taskLedger(name, 'replan', v)),
           progress: step('progress', (v) => progressLedger(name, v)),
           finalAnswer: step('finalAnswer', (v) => finalAnswer(name, v)),
-          reviewPlan: fromPromise<PlanReviewOutcome, PlanReviewInput>(async ({ input }) => reviewOutcome(await review!(input))),
+          reviewPlan: fromPromise<PlanReviewOutcome, PlanReviewInput>(async ({ input, signal }) => {
+            // A reviewer that keeps rejecting, with a manager that does no I/O, would otherwise loop
+            // on microtasks alone: timers (timeoutMs, get(ms)) would never fire. Yield first.
+            await new Promise<void>((resolve) => setImmediate(resolve));
+            signal.throwIfAborted();
+            return reviewOutcome(await review!({ ...input, signal }));
+          }),
         },
       });
     });

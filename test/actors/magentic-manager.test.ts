@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { initialTransition, transition, type SnapshotFrom } from 'xstate';
 import { magenticManagerMachine, type MagenticManagerInput } from '../../src/actors/magentic-manager.js';
-import { MagenticManagerError, type ProgressLedger } from '../../src/actors/magentic-ledgers.js';
+import { MagenticManagerError, PlanRejectedError, type ProgressLedger } from '../../src/actors/magentic-ledgers.js';
 import type { AgentResponse } from '../../src/actors/protocol.js';
 import { commandsOf, doneEvent, errorEvent, invokedOf, messageEvent, reportsOf } from '../../src/testing/step.js';
 import { ledger, satisfied, stalled } from '../orchestrations/magentic-helpers.js';
@@ -24,6 +24,7 @@ const input: MagenticManagerInput = {
   maxRounds: 20,
   maxStallCount: 3,
   maxResets: 2,
+  maxPlanRejections: 3,
   planReview: 'none',
 };
 const step = (s: Snap, e: unknown) => transition(magenticManagerMachine, s, e as never);
@@ -244,6 +245,41 @@ describe('magentic manager (stepped)', () => {
     [s] = step(s, replan());
     [s] = step(s, doneEvent('reviewPlan', { approved: true }));
     expect(s.value).toBe('assessingProgress');
+  });
+
+  it('more than maxPlanRejections rejections in a row end the run with a PlanRejectedError; an approval starts the count afresh', () => {
+    let [s] = planning({ planReview: 'callback', maxPlanRejections: 1 });
+    let actions;
+    [s] = step(s, plan('F', 'P1'));
+    [s] = step(s, doneEvent('reviewPlan', { approved: false, feedback: 'no' }));
+    expect(s.value).toBe('replanning');
+    expect(s.context.planRejections).toBe(1);
+    [s] = step(s, replan());
+    [s] = step(s, doneEvent('reviewPlan', { approved: true }));
+    expect(s.context.planRejections).toBe(0);
+    // A stall reset's replan is a new plan cycle: one rejection is tolerated again.
+    [s] = step(s, progress(stalled()));
+    [s] = step(s, messageEvent(reply('Researcher', 'x')));
+    for (let i = 0; i < 3; i++) { [s] = step(s, progress(stalled())); [s] = step(s, messageEvent(reply('Researcher', 'x'))); }
+    expect(s.value).toBe('resetting');
+    [s] = step(s, replan());
+    [s] = step(s, doneEvent('reviewPlan', { approved: false, feedback: 'no' }));
+    expect(s.value).toBe('replanning');
+    [s] = step(s, replan());
+    [s, actions] = step(s, doneEvent('reviewPlan', { approved: false, feedback: 'still no' }));
+    expect(s.value).toBe('done');
+    const [failure] = commandsOf(actions);
+    const error = (failure as { error: PlanRejectedError }).error;
+    expect(error).toBeInstanceOf(PlanRejectedError);
+    expect(error).toMatchObject({ code: 'plan_rejected', manager: 'magentic_manager', rejections: 2, maxPlanRejections: 1, feedback: 'still no' });
+    expect(error.message).toBe('The plan of magentic manager "magentic_manager" was rejected 2 times in a row (maxPlanRejections = 1); the run ends without replanning again. The last feedback: "still no".');
+  });
+
+  it("MagenticManagerError's message ends with one full stop, whether or not the cause's does", () => {
+    expect(new MagenticManagerError('m', 'plan', { cause: new Error('quota exceeded.') }).message).toBe('Magentic manager "m" failed to write the plan: quota exceeded.');
+    expect(new MagenticManagerError('m', 'plan', { cause: new Error('Is the key valid?') }).message).toBe('Magentic manager "m" failed to write the plan: Is the key valid?');
+    expect(new MagenticManagerError('m', 'plan', { cause: new Error('quota exceeded') }).message).toBe('Magentic manager "m" failed to write the plan: quota exceeded.');
+    expect(new MagenticManagerError('m', 'finalAnswer', { round: 2 }).message).toBe('Magentic manager "m" failed to write the final answer in round 2.');
   });
 
   it('a failing manager step fails the run with a MagenticManagerError naming the manager, the step and the round', () => {

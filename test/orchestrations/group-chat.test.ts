@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import {
-  ChatCompletionAgent, GroupChatOrchestration, InProcessRuntime, InvocationCancelledError, ModelGroupChatManager, OrchestrationConfigError,
+  ChatCompletionAgent, GroupChatDecisionError, GroupChatOrchestration, InProcessRuntime, InvocationCancelledError, ModelGroupChatManager, OrchestrationConfigError,
   OrchestrationTimeoutError, RoundRobinGroupChatManager, UnknownSpeakerError, tool,
   type ChatMessage, type GroupChatManager, type GroupChatState, type OrchestrationEvent,
 } from '../../src/index.js';
@@ -158,6 +158,75 @@ describe('GroupChatOrchestration: selectors and managers', () => {
     expect(events.filter((e) => e.type === 'group_chat_turn').map((e) => (e as { reason?: string }).reason)).toEqual(['round 1', 'round 2']);
     expect(contents(output.messages)).toEqual(['A 1']);
     expect(signals.every((s) => s instanceof AbortSignal && !s.aborted)).toBe(true);
+  });
+
+  it('decisions get a deep copy: a selector, shouldTerminate and filterResults that change the messages change nothing else', async () => {
+    runtime = startedRuntime();
+    const [a, b] = ['A', 'B'].map(echo);
+    const shout = (state: GroupChatState) => { for (const m of state.conversation) { m.content = m.content.toUpperCase(); m.name = 'X'; } };
+    const seenBySelector: string[][] = [];
+    let terminationConversation: string[] = [];
+    const manager: GroupChatManager = {
+      selectNextSpeaker: (state) => { seenBySelector.push(contents(state.conversation)); shout(state); state.conversation.push({ id: 'x', role: 'user', content: 'INJECTED' }); return state.round % 2 === 0 ? 'A' : 'B'; },
+      shouldTerminate: (state) => { shout(state); return false; },
+      filterResults: (state) => { shout(state); terminationConversation = contents(state.conversation); return state.conversation.slice(-1); },
+    };
+    const chat = new GroupChatOrchestration({ members: [a.member, b.member], manager, maxRounds: 3, terminationCondition: (conversation) => { for (const m of conversation) m.content = m.content.toUpperCase(); return false; } });
+    const output = await (await chat.invoke('go', runtime)).get();
+    expect(contents(output.conversation)).toEqual(['go', 'A 1', 'B 1', 'A 2']);
+    expect(output.conversation.map((m) => m.name ?? null)).toEqual([null, 'A', 'B', 'A']);
+    expect(seenBySelector).toEqual([['go'], ['go', 'A 1'], ['go', 'A 1', 'B 1']]);
+    expect(contents(a.client.requests[1].messages.filter((m) => m.role !== 'system'))).toEqual(['go', 'A 1', 'B 1']);
+    expect(contents(b.client.requests[0].messages.filter((m) => m.role !== 'system'))).toEqual(['go', 'A 1']);
+    // What filterResults returned is its (changed) copy: that is the answer it chose.
+    expect(contents(output.messages)).toEqual(['A 2'.toUpperCase()]);
+    expect(terminationConversation).toEqual(['GO', 'A 1', 'B 1', 'A 2']);
+  });
+
+  it("shouldTerminate's message: a string or a ChatMessage (id and name filled in when missing); anything else fails the run with a GroupChatDecisionError naming shouldTerminate and the manager", async () => {
+    runtime = startedRuntime();
+    const finishWith = (message: unknown) => new GroupChatOrchestration({
+      members: [echo('A').member],
+      manager: { name: 'Judge', selectNextSpeaker: () => 'A', shouldTerminate: () => ({ terminate: true, message: message as never }) },
+    });
+    for (const bad of [null, 42, { role: 'assistant' }, { role: 'robot', content: 'x' }]) {
+      const error = await (await finishWith(bad).invoke('go', runtime)).get().catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(GroupChatDecisionError);
+      expect(error).toMatchObject({ code: 'invalid_decision', manager: 'Judge', decision: 'shouldTerminate' });
+      expect((error as Error).message).toMatch(/^Group chat manager "Judge": shouldTerminate\(\) returned a final message that is /);
+    }
+    const bare = await (await finishWith({ role: 'assistant', content: 'Done.' }).invoke('go', runtime)).get();
+    expect(bare.reason).toBe('completed');
+    expect(bare.messages).toEqual([{ id: expect.stringMatching(/:Judge:final$/), role: 'assistant', name: 'Judge', content: 'Done.' }]);
+    expect(bare.conversation.at(-1)).toEqual(bare.messages[0]);
+    const full = await (await finishWith({ id: 'm1', role: 'assistant', name: 'Chair', content: 'Done.' }).invoke('go', runtime)).get();
+    expect(full.messages).toEqual([{ id: 'm1', role: 'assistant', name: 'Chair', content: 'Done.' }]);
+  });
+
+  it('filterResults: each element must be a ChatMessage (a missing id is filled in); otherwise a GroupChatDecisionError names filterResults and the manager', async () => {
+    runtime = startedRuntime();
+    const filtered = (result: unknown) => new GroupChatOrchestration({
+      members: [echo('A').member], maxRounds: 1,
+      manager: { name: 'Judge', selectNextSpeaker: () => 'A', filterResults: () => result as never },
+    });
+    for (const [bad, what] of [[[null], /index 0/], [[{ id: 'a', role: 'assistant', content: 'ok' }, { role: 'assistant' }], /index 1.*content/], ['nope', /an array/]] as const) {
+      const error = await (await filtered(bad).invoke('go', runtime)).get().catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(GroupChatDecisionError);
+      expect(error).toMatchObject({ code: 'invalid_decision', manager: 'Judge', decision: 'filterResults' });
+      expect((error as Error).message).toMatch(what);
+    }
+    const output = await (await filtered([{ role: 'assistant', content: 'summary' }]).invoke('go', runtime)).get();
+    expect(output.messages).toEqual([{ id: expect.stringMatching(/:Judge:result:0$/), role: 'assistant', content: 'summary' }]);
+  });
+
+  it("a selector returning undefined (or nothing usable) 'returned no name' rather than naming \"undefined\"", async () => {
+    runtime = startedRuntime();
+    for (const selection of [undefined, null, '', { reason: 'no idea' }]) {
+      const chat = new GroupChatOrchestration({ members: [echo('A').member], manager: { selectNextSpeaker: () => selection as never } });
+      const error = await (await chat.invoke('go', runtime)).get().catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(UnknownSpeakerError);
+      expect((error as Error).message).toBe('The group chat manager returned no name for the next speaker (members: A).');
+    }
   });
 
   it('a manager that throws fails the run with its error', async () => {

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   ChatCompletionAgent, InProcessRuntime, InvocationCancelledError, MagenticManagerError, MagenticOrchestration, OrchestrationConfigError,
-  StandardMagenticManager, StructuredOutputError,
+  OrchestrationTimeoutError, PlanRejectedError, StandardMagenticManager, StructuredOutputError,
   type ChatMessage, type MagenticContext, type MagenticManager, type OrchestrationEvent, type OrchestrationOutput, type ProgressLedger,
 } from '../../src/index.js';
 import type { ChatRequest } from '../../src/agents/chat-client.js';
@@ -247,6 +247,106 @@ describe('MagenticOrchestration (scripted members, custom manager)', () => {
     expect(output.reason).toBe('completed');
     expect(reviews).toEqual([{ plan: 'P0', invocationId: result.invocationId }, { plan: 'better', invocationId: result.invocationId }]);
     expect(manager.calls.find((c) => c.method === 'replan')!.ctx.feedback).toBe('try harder');
+  });
+
+  it('a reviewer that always rejects (no I/O anywhere) still lets timers run: timeoutMs ends the run', async () => {
+    runtime = startedRuntime();
+    let reviews = 0;
+    const research = new MagenticOrchestration({
+      members: [member('Researcher', 'x').agent],
+      manager: new ScriptedManager({ progress: [satisfied()] }),
+      maxPlanRejections: 1_000_000,
+      // Without a yield to the event loop this spins on microtasks; the escape hatch keeps a regression from hanging the suite.
+      planReview: () => ++reviews > 5_000,
+    });
+    const result = await research.invoke(TASK, runtime, { timeoutMs: 20 });
+    await expect(result.get()).rejects.toBeInstanceOf(OrchestrationTimeoutError);
+    expect(reviews).toBeLessThan(5_000);
+    await runtime.stopWhenIdle();
+  });
+
+  it("the reviewer's repro: a callback that always returns false settles (maxPlanRejections, default 3) with a typed error naming the manager", async () => {
+    runtime = startedRuntime();
+    const build = (reviewed: string[]) => {
+      const manager = new ScriptedManager({ name: 'planner', progress: [satisfied()] });
+      const research = new MagenticOrchestration({
+        members: [member('Researcher', 'x').agent],
+        manager,
+        // Always false, in effect (the escape hatch after 1,000 reviews keeps a regression from hanging the suite).
+        planReview: ({ plan }) => { reviewed.push(plan); return reviewed.length > 1_000; },
+      });
+      return { manager, research };
+    };
+    // As reported, with timeoutMs: 20: it settles (whichever comes first on a loaded machine).
+    const repro = build([]);
+    const settled = await (await repro.research.invoke(TASK, runtime, { timeoutMs: 20 })).get().catch((e: unknown) => e);
+    expect(settled instanceof PlanRejectedError || settled instanceof OrchestrationTimeoutError).toBe(true);
+
+    const reviewed: string[] = [];
+    const { manager, research } = build(reviewed);
+    const error = await (await research.invoke(TASK, runtime)).get().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(PlanRejectedError);
+    expect(error).toMatchObject({ code: 'plan_rejected', manager: 'planner', rejections: 4, maxPlanRejections: 3 });
+    expect((error as Error).message).toMatch(/"planner".*rejected 4 times in a row.*maxPlanRejections = 3/);
+    // The first plan and three replans were reviewed; the fourth rejection ended the run without another replan.
+    expect(reviewed).toHaveLength(4);
+    expect(manager.methods()).toEqual(['plan', 'replan', 'replan', 'replan']);
+  });
+
+  it('maxPlanRejections counts consecutive rejections of one plan cycle: an approval starts the count afresh; 0 ends at the first rejection', async () => {
+    runtime = startedRuntime();
+    // Reject twice, approve, stall into a reset (its replan is reviewed again), reject twice, approve.
+    const verdicts = [false, false, true, false, false, true];
+    const manager = new ScriptedManager({ progress: [stalled(), satisfied()] });
+    const research = new MagenticOrchestration({
+      members: [member('Researcher', 'x').agent], manager, maxStallCount: 0, maxPlanRejections: 2, planReview: () => verdicts.shift()!,
+    });
+    expect((await (await research.invoke(TASK, runtime)).get()).reason).toBe('completed');
+    expect(verdicts).toEqual([]);
+
+    let strictReviews = 0;
+    const strict = new MagenticOrchestration({ members: [member('Researcher', 'x').agent], manager: new ScriptedManager({ progress: [satisfied()] }), maxPlanRejections: 0, planReview: () => ++strictReviews > 100 });
+    await expect((await strict.invoke(TASK, runtime)).get()).rejects.toThrow(/rejected 1 time in a row.*maxPlanRejections = 0/);
+    expect(() => new MagenticOrchestration({ members: [member('R', 'x').agent], manager, maxPlanRejections: -1 })).toThrow(/"maxPlanRejections" must be an integer >= 0/);
+  });
+
+  it('a person who keeps rejecting is bounded by maxPlanRejections too', async () => {
+    runtime = startedRuntime();
+    const research = new MagenticOrchestration({
+      members: [member('Researcher', 'x').agent], manager: new ScriptedManager({ progress: [satisfied()] }), planReview: true, maxPlanRejections: 1,
+    });
+    const result = await research.invoke(TASK, runtime);
+    let asked = 0;
+    for await (const event of result.events) {
+      if (event.type !== 'plan_review_requested') continue;
+      if (++asked > 20) result.approve(event.requestId);
+      else result.reject(event.requestId, 'no');
+    }
+    await expect(result.get()).rejects.toBeInstanceOf(PlanRejectedError);
+    expect(asked).toBe(2);
+  });
+
+  it('the planReview callback gets the run\'s signal: cancel() aborts a slow reviewer', async () => {
+    runtime = startedRuntime();
+    let signal: AbortSignal | undefined;
+    let started!: () => void;
+    const inReview = new Promise<void>((resolve) => { started = resolve; });
+    const research = new MagenticOrchestration({
+      members: [member('Researcher', 'x').agent],
+      manager: new ScriptedManager({ progress: [satisfied()] }),
+      planReview: (request) => new Promise<boolean>((_resolve, reject) => {
+        signal = request.signal;
+        request.signal.addEventListener('abort', () => reject(request.signal.reason));
+        started();
+      }),
+    });
+    const result = await research.invoke(TASK, runtime);
+    await inReview;
+    expect(signal!.aborted).toBe(false);
+    result.cancel();
+    await expect(result.get()).rejects.toBeInstanceOf(InvocationCancelledError);
+    expect(signal!.aborted).toBe(true);
+    await runtime.stopWhenIdle();
   });
 
   it('two concurrent invocations share no ledger or counter', async () => {
