@@ -51,6 +51,11 @@ function support(options: { tracing?: { captureContent?: boolean } | false } = {
 }
 
 const spans = () => exporter.getFinishedSpans();
+/** Spans end when their run settles and reach the exporter a little later: wait for every one. */
+async function flushed(): Promise<void> {
+  await new Promise((resolve) => setImmediate(resolve));
+  await provider.forceFlush();
+}
 const named = (name: string) => spans().filter((s) => s.name === name);
 const one = (name: string) => {
   const found = named(name);
@@ -74,6 +79,7 @@ describe('tracing', () => {
     const result = await orchestration.invoke(`Refund ${SECRET}`, runtime);
     await collect(result.events);
     await result.get();
+    await flushed();
 
     const invocation = one('troupe.invocation HandoffOrchestration');
     expect(invocation.parentSpanContext).toBeUndefined();
@@ -137,6 +143,7 @@ describe('tracing', () => {
     const result = await routed.invoke('password?', runtime);
     await collect(result.events);
     await result.get();
+    await flushed();
 
     const invocation = one('troupe.invocation HandoffOrchestration');
     expect(invocation.events.filter((e) => e.name === 'troupe.handoff').map((e) => [e.name, e.attributes])).toEqual([
@@ -153,6 +160,7 @@ describe('tracing', () => {
     const result = await support().invoke('refund please', runtime);
     await collect(result.events);
     await result.get();
+    await flushed();
     expect(one('troupe.invocation HandoffOrchestration').events.map((e) => e.name)).not.toContain('troupe.handoff');
     expect(spans().flatMap((s) => s.events).filter((e) => e.name === 'troupe.handoff')).toHaveLength(1);
   });
@@ -163,6 +171,7 @@ describe('tracing', () => {
     const chain = new SequentialOrchestration({ members: [slow('A'), slow('B')] });
     const [one_, two] = await Promise.all([chain.invoke('first', runtime), chain.invoke('second', runtime)]);
     await Promise.all([one_.get(), two.get()]);
+    await flushed();
 
     const roots = named('troupe.invocation SequentialOrchestration');
     expect(roots).toHaveLength(2);
@@ -183,6 +192,7 @@ describe('tracing', () => {
     const broken = agent('Broken', scripted([{ error: { status: 500, message: 'upstream exploded' } }]));
     const result = await new SequentialOrchestration({ members: [broken] }).invoke('hello', runtime);
     await expect(result.get()).rejects.toThrow();
+    await flushed();
 
     for (const span of [one('chat'), one('invoke_agent Broken'), one('troupe.invocation SequentialOrchestration')]) {
       expect(span.status.code, span.name).toBe(SpanStatusCode.ERROR);
@@ -205,6 +215,7 @@ describe('tracing', () => {
     const result = await new SequentialOrchestration({ members: [worker] }).invoke('go', runtime);
     for await (const event of result.events) if (event.type === 'approval_requested') result.approve(event.requestId);
     await result.get();
+    await flushed();
 
     const turn = one('invoke_agent Worker');
     const approval = turn.events.find((e) => e.name === 'troupe.approval_requested');
@@ -218,6 +229,7 @@ describe('tracing', () => {
   it('records no message content, tool arguments or results by default', async () => {
     runtime = startedRuntime();
     await (await support().invoke(`Refund ${SECRET}`, runtime)).get();
+    await flushed();
     expect(spans().length).toBeGreaterThan(5);
     expect(recordedStrings().filter((v) => v.includes('4242') || v.includes('9876'))).toEqual([]);
   });
@@ -225,6 +237,7 @@ describe('tracing', () => {
   it('records them with tracing: { captureContent: true }', async () => {
     runtime = startedRuntime();
     await (await support({ tracing: { captureContent: true } }).invoke(`Refund ${SECRET}`, runtime)).get();
+    await flushed();
     const triageChat = childrenOf(one('invoke_agent Triage'))[0];
     expect(triageChat.attributes['gen_ai.input.messages']).toContain(`Refund ${SECRET}`);
     expect(triageChat.attributes['gen_ai.output.messages']).toContain('transfer_to_Refund');
