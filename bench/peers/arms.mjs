@@ -23,8 +23,8 @@ async function troupeArm(workload) {
   const runtime = new troupe.InProcessRuntime();
   runtime.start();
   if (workload === 'handoff-2') {
-    const triageModel = new ScriptedChatClient(() => ({ toolCalls: [{ name: 'transfer_to_Refund', arguments: { reason: 'refund request' } }] }));
-    const refundModel = new ScriptedChatClient(() => ({ text: REFUND_TEXT }));
+    const triageModel = new ScriptedChatClient(() => ({ toolCalls: [{ name: 'transfer_to_Refund', arguments: { reason: 'refund request' } }] }), { record: false });
+    const refundModel = new ScriptedChatClient(() => ({ text: REFUND_TEXT }), { record: false });
     const triage = new troupe.ChatCompletionAgent({ name: 'Triage', description: 'Routes customers.', instructions: 'Route the customer to the right agent.', client: triageModel });
     const refund = new troupe.ChatCompletionAgent({ name: 'Refund', description: 'Handles refunds.', instructions: 'You process refunds.', client: refundModel });
     const orchestration = new troupe.HandoffOrchestration({
@@ -42,7 +42,7 @@ async function troupeArm(workload) {
       runtime,
     };
   }
-  const clients = [0, 1, 2, 3, 4].map((i) => new ScriptedChatClient(() => ({ text: memberText(i) })));
+  const clients = [0, 1, 2, 3, 4].map((i) => new ScriptedChatClient(() => ({ text: memberText(i) }), { record: false }));
   const members = clients.map((client, i) => new troupe.ChatCompletionAgent({ name: `Member${i}`, instructions: `You are member ${i} of a pipeline.`, client }));
   const orchestration = new troupe.SequentialOrchestration({ members });
   return {
