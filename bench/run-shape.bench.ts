@@ -37,7 +37,7 @@ async function main(): Promise<void> {
         byType[type] = (byType[type] ?? 0) + 1;
       }
       if (event.type === '@xstate.actor') {
-        const id = event.actorRef.id.replace(/run_[\w-]+/, '<run>').replace(/^[a-z]+_[a-z0-9]+\./, '');
+        const id = (event.actorRef as unknown as { id: string }).id.replace(/run_[\w-]+/, '<run>').replace(/^[a-z]+_[a-z0-9]+\./, '');
         created[id] = (created[id] ?? 0) + 1;
       }
     };

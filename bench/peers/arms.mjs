@@ -17,9 +17,12 @@ export function check(condition, what) {
 
 // ---- troupe (the built package) -------------------------------------------------------------
 
-async function troupeArm(workload) {
-  const troupe = await import('../../dist/index.js');
-  const { ScriptedChatClient } = await import('../../dist/testing/index.js');
+/** The built package; TROUPE_DIST points at another build (A/B runs, see ab.mjs). */
+const DIST = process.env.TROUPE_DIST ? new URL(`file://${process.env.TROUPE_DIST.replace(/\/?$/, '/')}`) : new URL('../../dist/', import.meta.url);
+
+async function troupeArm(workload, dist = DIST) {
+  const troupe = await import(new URL('index.js', dist).href);
+  const { ScriptedChatClient } = await import(new URL('testing/index.js', dist).href);
   const runtime = new troupe.InProcessRuntime();
   runtime.start();
   if (workload === 'handoff-2') {
@@ -166,5 +169,8 @@ async function langgraphArm(workload) {
     },
   };
 }
+
+/** The troupe arm on the build at `dir` (A/B in one process). */
+export const troupeArmAt = (dir, workload) => troupeArm(workload, new URL(`file://${dir.replace(/\/?$/, '/')}`));
 
 export const ARMS = { troupe: troupeArm, agents: agentsArm, langgraph: langgraphArm };
