@@ -87,9 +87,12 @@ export interface AgentContext {
   gateway: AgentIdLike;
   instructions?: string;
   topic: TopicIdLike | null;
-  /** Own tools then control tools: what the model is offered. */
+  /**
+   * Own tools then control tools: what the model is offered. (The own tools are not kept apart:
+   * XState copies the context on every assign, and V8 turns a copy of 20 or more properties into
+   * a slow dictionary object, several times larger — keep this context under 20 fields.)
+   */
   tools: ToolDefinition[];
-  ownTools: ToolDefinition[];
   controlTools: ControlTool[];
   maxToolIterations: number;
   toolCallFilter: ToolCallFilterMode;
@@ -279,7 +282,8 @@ export const agentMachine = setup({
           const outOfScope = context.outOfScopePhrase !== null && assistant.content.toLowerCase().includes(context.outOfScopePhrase);
           return { ...next, messages: [...turn.messages, assistant], ...(outOfScope ? { outcome: { kind: 'out_of_scope' as const } } : {}) };
         }
-        const intercepted = interceptControlCalls(context.controlTools, context.ownTools, reply.toolCalls, turn.outcome);
+        // `tools` lists the controls too, but a control's call is recognised before the own tools are looked at.
+        const intercepted = interceptControlCalls(context.controlTools, context.tools, reply.toolCalls, turn.outcome);
         return {
           ...next,
           messages: [...turn.messages, { ...assistant, toolCalls: intercepted.calls }],
@@ -415,7 +419,6 @@ export const agentMachine = setup({
       instructions: input.instructions,
       topic: input.topic,
       tools: toolsWithControls(ownTools, controlTools),
-      ownTools,
       controlTools,
       maxToolIterations: input.maxToolIterations ?? DEFAULT_MAX_TOOL_ITERATIONS,
       toolCallFilter: input.toolCallFilter ?? 'handoffOnly',
