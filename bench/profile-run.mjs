@@ -22,6 +22,7 @@ if (process.argv[2] === '--summarize') {
     if (url.startsWith('node:')) return 'node';
     const m = url.match(/node_modules\/((?:@[^/]+\/)?[^/]+)/);
     if (m) return m[1];
+    if (url.includes('/dist/testing/')) return 'scripted model (troupe/testing)';
     if (url.includes('/dist/')) return 'troupe';
     return 'bench';
   };

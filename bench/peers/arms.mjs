@@ -173,4 +173,8 @@ async function langgraphArm(workload) {
 /** The troupe arm on the build at `dir` (A/B in one process). */
 export const troupeArmAt = (dir, workload) => troupeArm(workload, new URL(`file://${dir.replace(/\/?$/, '/')}`));
 
-export const ARMS = { troupe: troupeArm, agents: agentsArm, langgraph: langgraphArm };
+export const ARMS = {
+  troupe: troupeArm,
+  /** troupe at another build (TROUPE_BASE_DIST): before/after in one interleaved run. */
+  'troupe-base': (workload) => troupeArmAt(process.env.TROUPE_BASE_DIST, workload),
+  agents: agentsArm, langgraph: langgraphArm };

@@ -8,6 +8,7 @@
  *   the machine being shared; wall time is printed beside it);
  * - handoff-2 throughput with 1,000 runs in flight ÷ with 1 in flight (troupe and the Agents SDK).
  * Usage: `npm run bench:peers` at the root (builds troupe, installs these packages if missing).
+ * TROUPE_BASE_DIST=<another build's dist/> adds the arm `troupe-base`: before/after in one run.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -16,9 +17,9 @@ import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const ROUNDS = Number(process.env.PEERS_ROUNDS ?? 5);
-const ARMS = (process.env.PEERS_ARMS ?? 'troupe,agents,langgraph').split(',');
+const ARMS = (process.env.PEERS_ARMS ?? `troupe,agents,langgraph${process.env.TROUPE_BASE_DIST ? ',troupe-base' : ''}`).split(',');
 const WORKLOADS = (process.env.PEERS_WORKLOADS ?? 'handoff-2,sequential-5').split(',');
-const THROUGHPUT_ARMS = (process.env.PEERS_THROUGHPUT_ARMS ?? 'troupe,agents').split(',').filter(Boolean);
+const THROUGHPUT_ARMS = (process.env.PEERS_THROUGHPUT_ARMS ?? `troupe,agents${process.env.TROUPE_BASE_DIST ? ',troupe-base' : ''}`).split(',').filter(Boolean);
 
 function ensureInstalled() {
   const needed = ['@openai/agents', '@langchain/langgraph', '@langchain/langgraph-swarm'];
