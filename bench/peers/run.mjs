@@ -100,7 +100,7 @@ function main() {
     rows.push([
       workload,
       ...ARMS.map((a) => `${fmt(stats[a].median)} [${fmt(stats[a].min)}–${fmt(stats[a].max)}] (${fmt(stats[a].wall)})`),
-      ...ARMS.filter((a) => a !== 'troupe').map((a) => `${(stats[a].median / stats.troupe.median).toFixed(2)}×`),
+      ...ARMS.filter((a) => a !== 'troupe').map((a) => (stats.troupe ? `${(stats[a].median / stats.troupe.median).toFixed(2)}×` : '—')),
     ]);
   }
   if (Object.keys(throughput).length > 0) {
