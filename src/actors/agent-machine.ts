@@ -87,15 +87,18 @@ export interface TurnState {
 
 export interface AgentContext {
   agent: string;
-  invocationId: string;
+  /** Its own id; `self.key` is the run (the invocation id) — not a field of its own, see `runOf`. */
   self: AgentIdLike;
   boundary: AgentIdLike;
   gateway: AgentIdLike;
   instructions?: string;
   topic: TopicIdLike | null;
-  /** Own tools then control tools: what the model is offered. */
+  /**
+   * Own tools then control tools: what the model is offered. (The own tools are not kept apart:
+   * XState copies the context on every assign, and V8 turns a copy of 20 or more properties into
+   * a slow dictionary object, several times larger — keep this context under 20 fields.)
+   */
   tools: ToolDefinition[];
-  ownTools: ToolDefinition[];
   controlTools: ControlTool[];
   maxToolIterations: number;
   toolCallFilter: ToolCallFilterMode;
@@ -221,6 +224,14 @@ export function hearHistory(context: AgentContext, event: AgentEvent, filter: Re
 }
 
 /** The id of the approval request for one tool call of one agent in one run. */
+/**
+ * The run an agent acts for: its key. Derived, not stored: on V8 a context of 20 or more fields
+ * becomes a slow object on every XState update (see test/actors/agent-context-size.test.ts).
+ */
+export function runOf(context: Pick<AgentContext, 'self'>): string {
+  return context.self.key;
+}
+
 export function approvalRequestId(invocationId: string, agent: string, toolCallId: string): string {
   return `${invocationId}:approval:${agent}:${toolCallId}`;
 }
@@ -292,7 +303,8 @@ export const agentMachine = setup({
           const outOfScope = context.outOfScopePhrase !== null && assistant.content.toLowerCase().includes(context.outOfScopePhrase);
           return { ...next, messages: [...turn.messages, assistant], ...(outOfScope ? { outcome: { kind: 'out_of_scope' as const } } : {}) };
         }
-        const intercepted = interceptControlCalls(context.controlTools, context.ownTools, reply.toolCalls, turn.outcome);
+        // `tools` lists the controls too, but a control's call is recognised before the own tools are looked at.
+        const intercepted = interceptControlCalls(context.controlTools, context.tools, reply.toolCalls, turn.outcome);
         return {
           ...next,
           messages: [...turn.messages, { ...assistant, toolCalls: intercepted.calls }],
@@ -316,7 +328,7 @@ export const agentMachine = setup({
         const merged = { ...turn.results };
         for (const r of results) merged[r.toolCallId] = { content: r.content, isError: r.isError };
         // Deterministic ids (stepping tests and checkpoints can name them), unique across runs.
-        const approvals = needApproval.map((toolCall) => ({ requestId: approvalRequestId(context.invocationId, context.agent, toolCall.id), toolCall, decided: false }));
+        const approvals = needApproval.map((toolCall) => ({ requestId: approvalRequestId(runOf(context), context.agent, toolCall.id), toolCall, decided: false }));
         return { ...turn, results: merged, pending: needApproval, approvals };
       },
     }),
@@ -353,7 +365,7 @@ export const agentMachine = setup({
     }),
     requestReview: enqueueActions(({ context, enqueue }) => {
       const turn = context.turn!;
-      const requestId = `${context.invocationId}:review:${context.agent}:${turn.id}:${turn.messages.length}`;
+      const requestId = `${runOf(context)}:review:${context.agent}:${turn.id}:${turn.messages.length}`;
       const [draft] = finalReply(buildResponse(context, turn));
       const request: HumanInputRequest = { type: 'human_input_request', requestId, kind: 'review', agent: context.agent, ...(draft ? { message: draft } : {}), replyTo: context.self };
       enqueue.emit(sendCommand(request, context.gateway));
@@ -423,14 +435,12 @@ export const agentMachine = setup({
     const invocationId = input.invocationId ?? 'run';
     return {
       agent: input.agent,
-      invocationId,
       self: input.self ?? { type: 'agent', key: invocationId },
       boundary: input.boundary ?? { type: 'boundary', key: invocationId },
       gateway: input.gateway ?? { type: 'gateway', key: invocationId },
       instructions: input.instructions,
       topic: input.topic,
       tools: toolsWithControls(ownTools, controlTools),
-      ownTools,
       controlTools,
       maxToolIterations: input.maxToolIterations ?? DEFAULT_MAX_TOOL_ITERATIONS,
       toolCallFilter: input.toolCallFilter ?? 'handoffOnly',
@@ -471,7 +481,7 @@ export const agentMachine = setup({
               const turn = context.turn!;
               const messages = contextWindow([...context.history, ...turn.messages], context.contextWindow);
               const system: ChatMessage[] = context.instructions ? [{ id: `${context.agent}:instructions`, role: 'system', content: context.instructions }] : [];
-              return { agent: context.agent, invocationId: context.invocationId, messages: [...system, ...messages], tools: context.tools };
+              return { agent: context.agent, invocationId: runOf(context), messages: [...system, ...messages], tools: context.tools };
             },
             onDone: [
               { guard: 'hasToolCalls', target: 'actingOnToolCalls', actions: ['recordModelReply', 'reportToolCalls'] },

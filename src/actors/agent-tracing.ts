@@ -9,7 +9,7 @@ import type { ChatCompletionAgent } from '../agents/chat-completion-agent.js';
 import { OpenAIChatClient } from '../agents/openai-chat-client.js';
 import type { MessageEvent } from '../runtime/index.js';
 import type { ModelInfo, RunTracing, TracingLookup, TurnEnding } from '../tracing/types.js';
-import { agentMachine, type AgentContext } from './agent-machine.js';
+import { agentMachine, runOf, type AgentContext } from './agent-machine.js';
 import { TurnLimitError } from './errors.js';
 import type { TurnRequest } from './protocol.js';
 
@@ -21,13 +21,13 @@ import type { TurnRequest } from './protocol.js';
 export function turnTracingActions(lookup: TracingLookup): object {
   // The machine's own implementations, so the wrapped actions do exactly what they did.
   const plain = agentMachine.implementations.actions as Record<string, never>;
-  const trace = (context: AgentContext, ending: TurnEnding) => lookup(context.invocationId)?.turnEnded(context.agent, ending);
+  const trace = (context: AgentContext, ending: TurnEnding) => lookup(runOf(context))?.turnEnded(context.agent, ending);
   return {
     startTurn: enqueueActions(({ context: ctx, event, enqueue }) => {
       const context = ctx as AgentContext;
       enqueue(plain.startTurn);
       const turnId = (event as unknown as MessageEvent<TurnRequest>).envelope.id;
-      enqueue(() => lookup(context.invocationId)?.turnStarted(context.agent, turnId));
+      enqueue(() => lookup(runOf(context))?.turnStarted(context.agent, turnId));
     }),
     respond: enqueueActions(({ context: ctx, enqueue }) => {
       const context = ctx as AgentContext;
@@ -57,7 +57,7 @@ export function turnTracingActions(lookup: TracingLookup): object {
  */
 export function runTracingOf(lookup: TracingLookup, self: AnyActorRef): RunTracing | undefined {
   const context = (self._parent?.getSnapshot() as { context?: Partial<AgentContext> } | undefined)?.context;
-  return typeof context?.invocationId === 'string' ? lookup(context.invocationId) : undefined;
+  return typeof context?.self?.key === 'string' ? lookup(context.self.key) : undefined;
 }
 
 /**

@@ -12,9 +12,16 @@ import { addAgentUsage, type OrchestrationOutput, type UsageReport } from './out
 
 export interface EndExecutorInput {
   boundary: AgentIdLike;
+  /**
+   * Whether the output goes through the provided `finalize` actor (an output transform or
+   * structured output). Default true; false settles with the default output at once, without
+   * invoking an actor (what an orchestration without a transform does).
+   */
+  finalize?: boolean;
 }
 
 export interface EndExecutorContext extends EndExecutorInput {
+  finalize: boolean;
   conversation: ChatMessage[];
   usage: UsageReport;
   lastAgent: string | null;
@@ -24,6 +31,19 @@ type EndEvent = MessageEvent<ConversationMessage> | MessageEvent<HistoryMessage>
 
 function settled(context: EndExecutorContext, message: BoundaryMessage) {
   return sendCommand(message, context.boundary);
+}
+
+/** The default output: the completion, the transcript and the usage the end executor kept. */
+function defaultOutput(context: EndExecutorContext, event: EndEvent): OrchestrationOutput {
+  const completion = (event as MessageEvent<Completion>).message;
+  const lastAgent = completion.lastAgent ?? context.lastAgent ?? undefined;
+  return {
+    messages: completion.messages,
+    conversation: context.conversation,
+    reason: completion.reason,
+    ...(lastAgent ? { lastAgent } : {}),
+    usage: Object.entries(completion.usage ?? {}).reduce((report, [name, usage]) => addAgentUsage(report, name, usage), context.usage),
+  };
 }
 
 /**
@@ -56,6 +76,9 @@ export const endExecutorMachine = setup({
         lastAgent: response.agent,
       };
     }),
+    settleWithDefaultOutput: enqueueActions(({ context, event, enqueue }) => {
+      enqueue.emit(settled(context, { type: 'invocation_settled', output: defaultOutput(context, event) }));
+    }),
     settleWithOutput: enqueueActions(({ context, event, enqueue }) => {
       enqueue.emit(settled(context, { type: 'invocation_settled', output: (event as unknown as { output: unknown }).output }));
     }),
@@ -65,9 +88,12 @@ export const endExecutorMachine = setup({
       enqueue.emit(settled(context, { type: 'invocation_failed', error }));
     }),
   },
+  guards: {
+    hasNoTransform: ({ context }) => !context.finalize,
+  },
 }).createMachine({
   id: 'end',
-  context: ({ input }) => ({ boundary: input.boundary, conversation: [], usage: { total: ZERO_USAGE, byAgent: {} }, lastAgent: null }),
+  context: ({ input }) => ({ boundary: input.boundary, finalize: input.finalize ?? true, conversation: [], usage: { total: ZERO_USAGE, byAgent: {} }, lastAgent: null }),
   initial: 'collecting',
   states: {
     collecting: {
@@ -75,7 +101,10 @@ export const endExecutorMachine = setup({
         history: { actions: 'recordConversation' },
         conversation: { actions: 'recordConversation' },
         agent_response: { actions: 'recordResponse' },
-        completion: { target: 'finalizing' },
+        completion: [
+          { guard: 'hasNoTransform', target: 'settled', actions: 'settleWithDefaultOutput' },
+          { target: 'finalizing' },
+        ],
         failure: { target: 'settled', actions: 'settleWithError' },
       },
     },
@@ -84,17 +113,7 @@ export const endExecutorMachine = setup({
       invoke: {
         id: 'finalize',
         src: 'finalize',
-        input: ({ context, event }) => {
-          const completion = (event as MessageEvent<Completion>).message;
-          const lastAgent = completion.lastAgent ?? context.lastAgent ?? undefined;
-          return {
-            messages: completion.messages,
-            conversation: context.conversation,
-            reason: completion.reason,
-            ...(lastAgent ? { lastAgent } : {}),
-            usage: Object.entries(completion.usage ?? {}).reduce((report, [name, usage]) => addAgentUsage(report, name, usage), context.usage),
-          };
-        },
+        input: ({ context, event }) => defaultOutput(context, event),
         onDone: { target: 'settled', actions: 'settleWithOutput' },
         onError: { target: 'settled', actions: 'settleWithError' },
       },

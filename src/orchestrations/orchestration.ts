@@ -562,7 +562,7 @@ export abstract class Orchestration<TOut = OrchestrationOutput, TIn = unknown> {
       case 'manager': return { logic: this.managerLogic(), input: this.managerInput(ids) };
       case 'gateway': return { logic: this.gatewayLogic(), input: { invocationId: ids.key, topic: ids.conversation, boundary: ids.boundary, useCallback: Boolean(this.options.humanResponse) } };
       case 'start': return { logic: startExecutorMachine, input: { topic: ids.conversation, manager: ids.manager } };
-      case 'end': return { logic: this.endLogic(), input: { boundary: ids.boundary } };
+      case 'end': return { logic: this.endLogic(), input: { boundary: ids.boundary, ...(this.options.outputSchema || this.options.outputTransform ? {} : { finalize: false }) } };
       case 'boundary': return { logic: this.boundaryLogic(), input: { invocationId: ids.key } };
     }
     const member = this.bindings.find((m) => m.slug === part);

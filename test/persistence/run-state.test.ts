@@ -7,7 +7,7 @@ describe('what a checkpoint keeps of an agent actor', () => {
   it('every field of the agent context is classified: run state (kept) or configuration (from the resuming orchestration)', () => {
     const [snapshot] = initialTransition(agentMachine, { agent: 'A', topic: null });
     const configuration = [
-      'agent', 'invocationId', 'self', 'boundary', 'gateway', 'instructions', 'topic', 'tools', 'ownTools', 'controlTools',
+      'agent', 'self', 'boundary', 'gateway', 'instructions', 'topic', 'tools', 'controlTools',
       'maxToolIterations', 'toolCallFilter', 'keep', 'contextWindow', 'review', 'outOfScopePhrase', 'streams',
     ];
     // A new field must be added to one list or the other: run state left out of a checkpoint would
