@@ -51,6 +51,7 @@ describe('OpenAIChatClient against a server that stalls after its headers', () =
     const client = new OpenAIChatClient({ model: 'm', apiKey: 'none', baseURL: started.baseURL, timeout: 100, maxRetries: 0 });
     const error = await client.complete({ messages: [chatMessage('user', 'hi')] }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ChatClientError);
-    expect(String((error as Error).message)).toMatch(/did not complete within 1100 ms/);
+    // openai 6 stops timing once headers arrive (troupe's deadline ends it); openai 7 times out the body itself.
+    expect(String((error as Error).message)).toMatch(/did not complete within 1100 ms|timed out/);
   });
 });
