@@ -13,7 +13,7 @@ import {
 } from './protocol.js';
 import { finalReply } from './replies.js';
 import { reportAction, reportCommand, type ActorEvent } from './events.js';
-import { checkTerminationActor, heardMessages, invokeError, terminated } from './termination.js';
+import { checkTerminationActor, checkingTerminationState, heardMessages, invokeError, terminated } from './termination.js';
 
 /** Who answers the user's next message. `previous` is an alias of `asker`. */
 export type ResumeWith = 'asker' | 'previous' | 'start';
@@ -55,23 +55,6 @@ function response(event: CoordinatorEvent): AgentResponse {
 
 function completion(context: HandoffCoordinatorContext, reason: string, messages: ChatMessage[] = context.lastReply): Completion {
   return { type: 'completion', reason, messages, ...(context.lastAgent ? { lastAgent: context.lastAgent } : {}) };
-}
-
-/** A busy state that runs the termination condition, ends on true, and otherwise goes to `next`. */
-function checkingTermination(next: { target: string; actions?: 'routeUserTurn' }) {
-  return {
-    tags: [BUSY_TAG],
-    invoke: {
-      id: 'checkTermination',
-      src: 'checkTermination',
-      input: ({ context }: { context: HandoffCoordinatorContext }) => ({ conversation: context.conversation }),
-      onDone: [
-        { guard: 'isTerminated', target: 'done', actions: 'completeTerminated' },
-        next,
-      ],
-      onError: { target: 'done', actions: 'failWithError' },
-    },
-  } as const;
 }
 
 /**
@@ -206,14 +189,14 @@ export const handoffCoordinatorMachine = setup({
         ],
       },
     },
-    checkingTerminationAfterReply: checkingTermination({ target: 'afterReply' }),
+    checkingTerminationAfterReply: checkingTerminationState({ target: 'afterReply' }),
     afterReply: {
       always: [
         { guard: 'mayContinueAutonomously', target: 'routing', actions: 'continueAutonomously' },
         { target: 'routing', actions: 'askUser' },
       ],
     },
-    checkingTerminationAfterUser: checkingTermination({ target: 'routing', actions: 'routeUserTurn' }),
+    checkingTerminationAfterUser: checkingTerminationState({ target: 'routing', actions: 'routeUserTurn' }),
     done: {},
   },
 });

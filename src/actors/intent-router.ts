@@ -28,7 +28,7 @@ import {
 } from './protocol.js';
 import { finalReply } from './replies.js';
 import { reportAction, reportCommand, type ActorEvent } from './events.js';
-import { checkTerminationActor, heardMessages, invokeError, terminated } from './termination.js';
+import { checkTerminationActor, checkingTerminationState, heardMessages, invokeError, terminated } from './termination.js';
 
 /**
  * The name the intent router's own token usage goes under in `output.usage.byAgent` (a model
@@ -191,23 +191,6 @@ function userRequest(context: IntentRouterContext, lastReply: ChatMessage[]): Hu
     ...(lastReply[0] ? { message: lastReply[0] } : {}),
     replyTo: context.self,
   };
-}
-
-/** A busy state that runs the termination condition, ends on true, and otherwise goes on. */
-function checkingTermination(next: { target: 'routing'; actions: 'askUser' | 'routeUserTurn' }) {
-  return {
-    tags: [BUSY_TAG],
-    invoke: {
-      id: 'checkTermination',
-      src: 'checkTermination',
-      input: ({ context }: { context: IntentRouterContext }) => ({ conversation: context.conversation }),
-      onDone: [
-        { guard: 'isTerminated', target: 'done', actions: 'completeTerminated' },
-        next,
-      ],
-      onError: { target: 'done', actions: 'failWithError' },
-    },
-  } as const;
 }
 
 /**
@@ -390,8 +373,8 @@ export const intentRouterMachine = setup({
         ],
       },
     },
-    checkingTerminationAfterReply: checkingTermination({ target: 'routing', actions: 'askUser' }),
-    checkingTerminationAfterUser: checkingTermination({ target: 'routing', actions: 'routeUserTurn' }),
+    checkingTerminationAfterReply: checkingTerminationState({ target: 'routing', actions: 'askUser' }),
+    checkingTerminationAfterUser: checkingTerminationState({ target: 'routing', actions: 'routeUserTurn' }),
     done: {},
   },
 });

@@ -4,6 +4,7 @@
  * guard that reads its answer.
  */
 import { fromPromise } from 'xstate';
+import { BUSY_TAG } from '../runtime/index.js';
 import type { ChatMessage } from '../agents/chat-message.js';
 import type { MessageEvent } from '../runtime/index.js';
 import type { AgentResponse, ConversationMessage, HistoryMessage } from './protocol.js';
@@ -28,4 +29,25 @@ export function terminated({ event }: { event: unknown }): boolean {
 /** The error a failed `checkTermination` (or other invoked decision) ended with. */
 export function invokeError(event: unknown): unknown {
   return (event as { error: unknown }).error;
+}
+
+/**
+ * A busy state that runs the provided `checkTermination` on `context.conversation`: true goes to
+ * `done` with the machine's `completeTerminated`, false takes `next`, a throw goes to `done` with
+ * `failWithError`. Shared by the managers that check after a reply and after a user's turn.
+ */
+export function checkingTerminationState<const Next extends { target: string; actions?: string }>(next: Next) {
+  return {
+    tags: [BUSY_TAG],
+    invoke: {
+      id: 'checkTermination',
+      src: 'checkTermination',
+      input: ({ context }: { context: { conversation: ChatMessage[] } }) => ({ conversation: context.conversation }),
+      onDone: [
+        { guard: 'isTerminated', target: 'done', actions: 'completeTerminated' },
+        next,
+      ],
+      onError: { target: 'done', actions: 'failWithError' },
+    },
+  } as const;
 }
