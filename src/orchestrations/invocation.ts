@@ -134,12 +134,18 @@ export class Invocation<TOut> {
     this.answeredByCallback.delete(requestId);
   }
 
+  // Cleanup is queued before the result settles, so code awaiting `get()` runs after the run's
+  // actors are retired (it sees `runtime.stats` back at its baseline).
   resolve(output: TOut): void {
-    if (this.result._resolve(output)) this.scheduleCleanup();
+    if (this.result.status !== 'running') return;
+    this.scheduleCleanup();
+    this.result._resolve(output);
   }
 
   fail(error: unknown): void {
-    if (this.result._reject(error)) this.scheduleCleanup();
+    if (this.result.status !== 'running') return;
+    this.scheduleCleanup();
+    this.result._reject(error);
   }
 
   cancel(error: Error): void {

@@ -49,6 +49,16 @@ describe('base v2: stable actor types keyed by invocation', () => {
     expect(runtime.stats).toEqual({ actors: 0, factories: 0, subscriptions: 0, queued: 0, busy: 0 });
   });
 
+  it('once get() resolves or rejects, the run\'s actors are already retired', async () => {
+    runtime = startedRuntime();
+    const ok = new SequentialOrchestration({ members: [agent('A', scripted([{ text: 'a' }]))] });
+    await (await ok.invoke('go', runtime)).get();
+    expect(runtime.stats.actors).toBe(0);
+    const failing = new SequentialOrchestration({ members: [agent('B', scripted([{ error: { status: 500, message: 'down' } }]))] });
+    await (await failing.invoke('go', runtime)).get().catch(() => {});
+    expect(runtime.stats.actors).toBe(0);
+  });
+
   it('a handoff waiting on the user is saved with saveState({ key }), loaded into a fresh runtime and finishes with the same transcript', async () => {
     const uninterrupted = startedRuntime();
     const reference = await answerUser(await supportDesk().invoke('refund please', uninterrupted), ['order 42', null]);
