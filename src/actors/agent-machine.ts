@@ -415,6 +415,12 @@ export const agentMachine = setup({
     reachedToolLimit: ({ context }) => (context.turn?.modelCalls ?? 0) >= context.maxToolIterations,
     /** Reviewed agents wait for a person on an answer (not on a handoff or completion). */
     needsReview: ({ context }) => context.review && (context.turn?.outcome === undefined || context.turn.outcome.kind === 'reply'),
+    /** A plain answer (no tool calls) a person must review: reviewed agents, unless it is out of scope. */
+    answerNeedsReview: ({ context, event }) => {
+      if (!context.review) return false;
+      const text = (event as unknown as DoneEvent<ChatResponse>).output.text ?? '';
+      return context.outOfScopePhrase === null || !text.toLowerCase().includes(context.outOfScopePhrase);
+    },
     isPendingApproval: ({ context, event }) => {
       const decision = (event as MessageEvent<ToolApprovalDecision>).message;
       return Boolean(context.turn?.approvals.some((a) => a.requestId === decision.requestId && !a.decided));
@@ -485,7 +491,9 @@ export const agentMachine = setup({
             },
             onDone: [
               { guard: 'hasToolCalls', target: 'actingOnToolCalls', actions: ['recordModelReply', 'reportToolCalls'] },
-              { target: 'answered', actions: 'recordModelReply' },
+              // A plain answer ends the turn here (one step fewer than through `answered`).
+              { guard: 'answerNeedsReview', target: '#agent.awaitingReview', actions: ['recordModelReply', 'requestReview'] },
+              { target: '#agent.idle', actions: ['recordModelReply', 'respond'] },
             ],
             onError: { target: '#agent.idle', actions: 'failTurn' },
           },
@@ -516,7 +524,7 @@ export const agentMachine = setup({
             { target: 'callingModel' },
           ],
         },
-        /** The turn has its outcome: publish it, or first let a person review the answer. */
+        /** A control ended the turn (handoff, complete): publish it, or first let a person review it. */
         answered: {
           always: [
             { guard: 'needsReview', target: '#agent.awaitingReview', actions: 'requestReview' },
