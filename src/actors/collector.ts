@@ -6,10 +6,10 @@
  */
 import { and, assign, emit, enqueueActions, setup } from 'xstate';
 import type { ChatMessage } from '../agents/chat-message.js';
-import { BUSY_TAG, errorCommand, sendCommand, type AgentIdLike, type MessageEvent } from '../runtime/index.js';
+import { errorCommand, sendCommand, type AgentIdLike, type MessageEvent } from '../runtime/index.js';
 import { turnRequest, type AgentResponse, type Completion, type ConversationMessage, type HistoryMessage, type Kickoff } from './protocol.js';
 import { finalReply } from './replies.js';
-import { checkTerminationActor, heardMessages, invokeError, terminated } from './termination.js';
+import { checkTerminationActor, checkingTerminationState, heardMessages, invokeError, terminated } from './termination.js';
 
 export interface CollectorInput {
   members: Array<{ name: string; id: AgentIdLike }>;
@@ -86,19 +86,7 @@ export const collectorMachine = setup({
         ],
       },
     },
-    checkingTermination: {
-      tags: [BUSY_TAG],
-      invoke: {
-        id: 'checkTermination',
-        src: 'checkTermination',
-        input: ({ context }) => ({ conversation: context.conversation }),
-        onDone: [
-          { guard: 'isTerminated', target: 'done', actions: 'completeTerminated' },
-          { target: 'checking' },
-        ],
-        onError: { target: 'done', actions: 'failWithError' },
-      },
-    },
+    checkingTermination: checkingTerminationState({ target: 'checking' }),
     checking: {
       always: [
         { guard: 'hasEveryReply', target: 'done', actions: 'completeWithAllReplies' },

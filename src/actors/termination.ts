@@ -33,10 +33,10 @@ export function invokeError(event: unknown): unknown {
 
 /**
  * A busy state that runs the provided `checkTermination` on `context.conversation`: true goes to
- * `done` with the machine's `completeTerminated`, false takes `next`, a throw goes to `done` with
- * `failWithError`. Shared by the managers that check after a reply and after a user's turn.
+ * `done` with the machine's `completeTerminated`, false takes the first of `next` whose guard
+ * holds, a throw goes to `done` with `failWithError`. Shared by every manager that checks.
  */
-export function checkingTerminationState<const Next extends { target: string; actions?: string }>(next: Next) {
+export function checkingTerminationState<const Next extends ReadonlyArray<{ target: string; guard?: string; actions?: string }>>(...next: Next) {
   return {
     tags: [BUSY_TAG],
     invoke: {
@@ -45,7 +45,7 @@ export function checkingTerminationState<const Next extends { target: string; ac
       input: ({ context }: { context: { conversation: ChatMessage[] } }) => ({ conversation: context.conversation }),
       onDone: [
         { guard: 'isTerminated', target: 'done', actions: 'completeTerminated' },
-        next,
+        ...next,
       ],
       onError: { target: 'done', actions: 'failWithError' },
     },
