@@ -11,7 +11,7 @@ import { BUSY_TAG, errorCommand, sendCommand, type AgentIdLike, type MessageEven
 import {
   turnRequest, type AgentResponse, type Completion, type ConversationMessage, type HistoryMessage, type HumanInputRequest, type Kickoff, type UserReply,
 } from './protocol.js';
-import { finalReply } from './replies.js';
+import { completionAnswer, finalReply } from './replies.js';
 import { reportAction, reportCommand, type ActorEvent } from './events.js';
 import { checkTerminationActor, checkingTerminationState, heardMessages, invokeError, terminated } from './termination.js';
 
@@ -124,11 +124,7 @@ export const handoffCoordinatorMachine = setup({
       enqueue.emit(sendCommand(turnRequest(), context.members[target]));
     }),
     completeTask: enqueueActions(({ context, event, enqueue }) => {
-      const r = response(event);
-      const reply = context.lastReply[0];
-      const summary = r.outcome.kind === 'complete' ? r.outcome.summary : r.text;
-      const messages = reply && reply.content.trim() !== '' ? context.lastReply
-        : [{ id: `${reply?.id ?? `${context.invocationId}:${r.agent}`}:summary`, role: 'assistant' as const, name: r.agent, content: summary }];
+      const messages = completionAnswer(context.lastReply, response(event), context.invocationId);
       enqueue.emit(sendCommand(completion(context, 'completed', messages), context.end));
     }),
     /** A termination condition that throws fails the invocation with its error. */

@@ -26,7 +26,7 @@ import {
   conversation, turnRequest, type AgentResponse, type Completion, type ConversationMessage, type HistoryMessage, type HumanInputRequest,
   type Kickoff, type Reset, type UserReply,
 } from './protocol.js';
-import { finalReply } from './replies.js';
+import { completionAnswer, finalReply } from './replies.js';
 import { reportAction, reportCommand, type ActorEvent } from './events.js';
 import { checkTerminationActor, checkingTerminationState, heardMessages, invokeError, terminated } from './termination.js';
 
@@ -279,11 +279,7 @@ export const intentRouterMachine = setup({
       enqueue.emit(sendCommand(turnRequest(), context.members[context.activeAgent!]));
     }),
     completeTask: enqueueActions(({ context, event, enqueue }) => {
-      const r = response(event);
-      const reply = context.lastReply[0];
-      const summary = r.outcome.kind === 'complete' ? r.outcome.summary : r.text;
-      const messages = reply && reply.content.trim() !== '' ? context.lastReply
-        : [{ id: `${reply?.id ?? `${context.invocationId}:${r.agent}`}:summary`, role: 'assistant' as const, name: r.agent, content: summary }];
+      const messages = completionAnswer(context.lastReply, response(event), context.invocationId);
       enqueue.emit(sendCommand(completion(context, 'completed', messages), context.end));
     }),
     failWithError: emit(({ event }) => errorCommand(invokeError(event))),
