@@ -107,12 +107,7 @@ export class GroupChatOrchestration<TOut = OrchestrationOutput, TIn = unknown> e
 
   protected managerInput(ids: RunIds): GroupChatManagerInput {
     return {
-      invocationId: ids.key,
-      self: ids.manager,
-      boundary: ids.boundary,
-      gateway: ids.gateway,
-      end: ids.end,
-      topic: ids.conversation,
+      ...this.managerIds(ids),
       members: this.memberIds(ids).map(({ name, id }, i) => ({ name, description: this.members[i].description!, id })),
       maxRounds: this.maxRounds,
       managerName: this.managerName,

@@ -206,12 +206,7 @@ export class HandoffOrchestration<TOut = OrchestrationOutput, TIn = unknown> ext
   protected managerInput(ids: RunIds): HandoffCoordinatorInput | IntentRouterInput {
     if (this.router) {
       return {
-        invocationId: ids.key,
-        self: ids.manager,
-        boundary: ids.boundary,
-        gateway: ids.gateway,
-        end: ids.end,
-        topic: ids.conversation,
+        ...this.managerIds(ids),
         members: Object.fromEntries(this.memberIds(ids).map((m) => [m.name, m.id])),
         candidates: this.members.map((m) => ({ name: m.name, description: m.description })),
         contextTurns: this.router.contextTurns,

@@ -232,13 +232,8 @@ export class MagenticOrchestration<TOut = OrchestrationOutput, TIn = unknown> ex
   protected managerInput(ids: RunIds): MagenticManagerInput {
     const descriptions = new Map(this.members.map((m) => [m.name, m.description!]));
     return {
-      invocationId: ids.key,
+      ...this.managerIds(ids),
       name: this.managerName,
-      self: ids.manager,
-      boundary: ids.boundary,
-      gateway: ids.gateway,
-      end: ids.end,
-      topic: ids.conversation,
       members: this.memberIds(ids).map((m) => ({ ...m, description: descriptions.get(m.name)! })),
       ...this.limits,
       planReview: this.planReview,

@@ -521,6 +521,11 @@ export abstract class Orchestration<TOut = OrchestrationOutput, TIn = unknown> {
     };
   }
 
+  /** What every manager is told of its run: its own id and where the run's other parts are. */
+  protected managerIds(ids: RunIds) {
+    return { invocationId: ids.key, self: ids.manager, boundary: ids.boundary, gateway: ids.gateway, end: ids.end, topic: ids.conversation };
+  }
+
   /** The members as the manager addresses them in one run. */
   protected memberIds(ids: RunIds): Array<{ name: string; id: AgentIdLike }> {
     return this.bindings.map((m) => ({ name: m.name, id: { type: `${ids.prefix}.${m.slug}`, key: ids.key } }));
