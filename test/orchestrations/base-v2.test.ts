@@ -351,6 +351,9 @@ describe('base v2: continueFrom keeps every turn what it was (tau-bench findings
     const pipeline = new SequentialOrchestration({ members: [agent('A', scripted(() => ({ text: 'a' })))] });
     const [x, y] = await Promise.all([pipeline.invoke('1', runtime), pipeline.invoke('2', runtime)]);
     const [ex, ey] = await Promise.all([collect(x.events), collect(y.events)]);
+    // Each run streams its own agent_response and completed (an empty stream would pass `every`).
+    expect(ex.map((e) => e.type)).toEqual(['agent_response', 'completed']);
+    expect(ey.map((e) => e.type)).toEqual(['agent_response', 'completed']);
     expect(ex.every((e) => e.invocationId === x.invocationId)).toBe(true);
     expect(ey.every((e) => e.invocationId === y.invocationId)).toBe(true);
   });

@@ -81,6 +81,7 @@ describe('agent_response_abandoned', () => {
 
     expect(types.filter((t) => t.startsWith('agent_response'))).toEqual(['agent_response_delta', 'agent_response_delta', 'agent_response_delta']);
     expect(types.at(-1)).toBe('failed');
+    expect(seen.length).toBeGreaterThan(0);
     expect(seen.every((e) => e.type === 'agent_response_delta')).toBe(true);
   });
 
