@@ -1,3 +1,6 @@
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import {
@@ -77,6 +80,16 @@ describe('base v2: stable actor types keyed by invocation', () => {
     support.unregister(runtime);
     expect(runtime.stats.actors).toBe(0);
   });
+
+  it('the shared boundary does not keep a dropped orchestration alive: garbage collection removes its registration and shared actors', async () => {
+    const fixture = fileURLToPath(new URL('./fixtures/dropped-orchestrations.ts', import.meta.url));
+    const { stdout } = await promisify(execFile)(process.execPath, ['--expose-gc', '--import', 'tsx', fixture]);
+    const [before, after] = stdout.trim().split('\n').map((line) => JSON.parse(line));
+    // Ten orchestrations, each with its registration and its start executor and boundary…
+    expect(before).toMatchObject({ actors: 20, factories: 60 });
+    // …all gone once the objects are collected.
+    expect(after).toEqual({ actors: 0, factories: 0, subscriptions: 0, queued: 0, busy: 0 });
+  }, 30_000);
 
   it('once get() resolves or rejects, the run\'s actors are already retired', async () => {
     runtime = startedRuntime();
