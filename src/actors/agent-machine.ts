@@ -274,7 +274,7 @@ export const agentMachine = setup({
     }),
   },
   actions: {
-    report: emit(({ context }, event: ActorEvent) => reportCommand(context.boundary, event)),
+    report: emit(({ context }, event: ActorEvent) => reportCommand(context.boundary, runOf(context), event)),
     cacheConversation: assign({
       cache: ({ context, event }) => [...context.cache, ...(event as MessageEvent<ConversationMessage>).message.messages],
     }),

@@ -11,6 +11,9 @@ import type { BoundaryMessage } from './events.js';
 import { addAgentUsage, type OrchestrationOutput, type UsageReport } from './output.js';
 
 export interface EndExecutorInput {
+  /** The run it ends: the boundary is shared by every run, so the settlement names it. */
+  invocationId: string;
+  /** Where the run settles (the orchestration's boundary actor). */
   boundary: AgentIdLike;
   /**
    * Whether the output goes through the provided `finalize` actor (an output transform or
@@ -29,7 +32,8 @@ export interface EndExecutorContext extends EndExecutorInput {
 
 type EndEvent = MessageEvent<ConversationMessage> | MessageEvent<HistoryMessage> | MessageEvent<AgentResponse> | MessageEvent<Completion> | MessageEvent<Failure>;
 
-function settled(context: EndExecutorContext, message: BoundaryMessage) {
+function settled(context: EndExecutorContext, settlement: { type: 'invocation_settled'; output: unknown } | { type: 'invocation_failed'; error: unknown }) {
+  const message: BoundaryMessage = { ...settlement, invocationId: context.invocationId };
   return sendCommand(message, context.boundary);
 }
 
@@ -51,6 +55,7 @@ function defaultOutput(context: EndExecutorContext, event: EndEvent): Orchestrat
  *
  * @example
  * const end = endExecutorMachine.provide({ actors: { finalize: fromPromise(async ({ input }) => input.messages) } });
+ * createActor(end, { input: { invocationId, boundary } });
  */
 export const endExecutorMachine = setup({
   types: {
@@ -93,7 +98,7 @@ export const endExecutorMachine = setup({
   },
 }).createMachine({
   id: 'end',
-  context: ({ input }) => ({ boundary: input.boundary, finalize: input.finalize ?? true, conversation: [], usage: { total: ZERO_USAGE, byAgent: {} }, lastAgent: null }),
+  context: ({ input }) => ({ invocationId: input.invocationId, boundary: input.boundary, finalize: input.finalize ?? true, conversation: [], usage: { total: ZERO_USAGE, byAgent: {} }, lastAgent: null }),
   initial: 'collecting',
   states: {
     collecting: {

@@ -1,8 +1,9 @@
 /**
  * Events actors report to the invocation that hosts them. Reporting is a message like any other:
- * the actor sends `invocation_event` to the run's boundary actor (`{ type: '<orchestration>.boundary',
- * key: invocationId }`), which hands it to the invocation — so any `AgentRuntime` can host a run
- * and nothing parses actor ids. The invocation tags each event with its id and streams it.
+ * the actor sends `invocation_event` to the orchestration's boundary actor (one per orchestration
+ * and runtime, shared by every run: `{ type: '<orchestration>.boundary', key: '_shared' }`), naming
+ * its run (`invocationId`); the boundary hands it to that invocation — so any `AgentRuntime` can
+ * host a run and nothing parses actor ids. The invocation tags each event with its id and streams it.
  */
 import type { ChatMessage, ToolCall, Usage } from '../agents/chat-message.js';
 import { sendCommand, type AgentIdLike, type RuntimeCommand } from '../runtime/index.js';
@@ -39,19 +40,23 @@ export type ActorEventType = ActorEvent['type'];
 /** What streaming reports: text deltas, and the abandonment of a partly streamed answer. */
 export type StreamedTextEvent = Extract<ActorEvent, { type: 'agent_response_delta' | 'agent_response_abandoned' }>;
 
-/** What reaches the boundary actor of a run (and through it, the invocation). */
-export type BoundaryMessage =
+/**
+ * What reaches the boundary actor (and through it, the invocation). The boundary is shared by
+ * every run of an orchestration on a runtime, so each message names its run (`invocationId`).
+ */
+export type BoundaryMessage = { invocationId: string } & (
   | { type: 'invocation_event'; event: ActorEvent }
   /** A request joined the run's open-request table (`recipient`: who gets the answer). */
   | { type: 'request_opened'; requestId: string; kind: RequestKind; agent: string; recipient: AgentIdLike }
   /** A request left the open-request table (answered, or by a callback). */
   | { type: 'request_closed'; requestId: string; kind: RequestKind }
   | { type: 'invocation_settled'; output: unknown }
-  | { type: 'invocation_failed'; error: unknown };
+  | { type: 'invocation_failed'; error: unknown }
+);
 
-/** The command that reports `event` to the run's boundary. */
-export function reportCommand(boundary: AgentIdLike, event: ActorEvent): RuntimeCommand {
-  const message: BoundaryMessage = { type: 'invocation_event', event };
+/** The command that reports `event` of run `invocationId` to the boundary. */
+export function reportCommand(boundary: AgentIdLike, invocationId: string, event: ActorEvent): RuntimeCommand {
+  const message: BoundaryMessage = { type: 'invocation_event', invocationId, event };
   return sendCommand(message, boundary);
 }
 

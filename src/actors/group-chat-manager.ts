@@ -233,7 +233,7 @@ export const groupChatManagerMachine = setup({
     filterResults: fromPromise<ChatMessage[], GroupChatDecisionInput>(async ({ input }) => input.state.conversation.slice(-1)),
   },
   actions: {
-    report: emit(({ context }, event: ActorEvent) => reportCommand(context.boundary, event)),
+    report: emit(({ context }, event: ActorEvent) => reportCommand(context.boundary, context.invocationId, event)),
     recordHeard: assign({ conversation: ({ context, event }) => [...context.conversation, ...heardMessages(event)] }),
     /** Continuing a conversation: its last agent is the last speaker (round-robin goes on from it). */
     recordKickoff: assign({

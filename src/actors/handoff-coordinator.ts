@@ -77,7 +77,7 @@ export const handoffCoordinatorMachine = setup({
     checkTermination: checkTerminationActor,
   },
   actions: {
-    report: emit(({ context }, event: ActorEvent) => reportCommand(context.boundary, event)),
+    report: emit(({ context }, event: ActorEvent) => reportCommand(context.boundary, context.invocationId, event)),
     recordConversation: assign({ conversation: ({ context, event }) => [...context.conversation, ...heardMessages(event)] }),
     /** The first speaker: the start agent, or — continuing a conversation — whom `resumeWith` names. */
     askFirstSpeaker: enqueueActions(({ context, event, enqueue }) => {

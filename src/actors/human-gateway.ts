@@ -21,6 +21,7 @@ export interface HumanGatewayInput {
   invocationId: string;
   /** Where the user's words are broadcast. */
   topic: TopicIdLike;
+  /** Where requests are announced (the orchestration's boundary, shared by its runs). */
   boundary: AgentIdLike;
   /** Ask the provided `askHuman` actor for `input` and `review` requests instead of waiting. */
   useCallback: boolean;
@@ -85,9 +86,9 @@ function answered(context: GatewayContext, event: GatewayEvent): OpenRequest | u
   return context.open.find((r) => r.requestId === requestId);
 }
 
-function closed(boundary: AgentIdLike, request: OpenRequest) {
-  const message: BoundaryMessage = { type: 'request_closed', requestId: request.requestId, kind: request.kind };
-  return sendCommand(message, boundary);
+function closed(context: GatewayContext, request: OpenRequest) {
+  const message: BoundaryMessage = { type: 'request_closed', invocationId: context.invocationId, requestId: request.requestId, kind: request.kind };
+  return sendCommand(message, context.boundary);
 }
 
 /**
@@ -109,13 +110,13 @@ export const humanGatewayMachine = setup({
     askHuman: fromPromise<HumanReply, AskHumanInput>(async () => null),
   },
   actions: {
-    report: emit(({ context }, event: ActorEvent) => reportCommand(context.boundary, event)),
+    report: emit(({ context }, event: ActorEvent) => reportCommand(context.boundary, context.invocationId, event)),
     openAndAnnounce: enqueueActions(({ context, event, enqueue }) => {
       const message = requestOf(event);
       const request = openRequest(message);
       enqueue.assign({ open: [...context.open, request] });
       const { requestId, agent } = request;
-      const opened: BoundaryMessage = { type: 'request_opened', requestId, kind: request.kind, agent, recipient: request.replyTo };
+      const opened: BoundaryMessage = { type: 'request_opened', invocationId: context.invocationId, requestId, kind: request.kind, agent, recipient: request.replyTo };
       enqueue.emit(sendCommand(opened, context.boundary));
       if (message.type === 'human_input_request') {
         enqueue(reportAction({ type: 'human_input_requested', requestId, agent, kind: message.kind, ...(message.message ? { message: message.message } : {}) }));
@@ -136,7 +137,7 @@ export const humanGatewayMachine = setup({
       if (message && request.kind === 'input') enqueue.emit(publishCommand(conversation([message]), context.topic));
       const userReply: UserReply = { type: 'user_reply', requestId: request.requestId, message };
       enqueue.emit(sendCommand(userReply, request.replyTo));
-      enqueue.emit(closed(context.boundary, request));
+      enqueue.emit(closed(context, request));
       enqueue.assign({ open: context.open.filter((r) => r !== request), asking: null });
     }),
     relayDecision: enqueueActions(({ context, event, enqueue }) => {
@@ -149,7 +150,7 @@ export const humanGatewayMachine = setup({
         const decision: PlanReviewDecision = { type: 'plan_review_decision', requestId: request.requestId, approved, ...(reason ? { feedback: reason } : {}) };
         enqueue.emit(sendCommand(decision, request.replyTo));
       }
-      enqueue.emit(closed(context.boundary, request));
+      enqueue.emit(closed(context, request));
       enqueue.assign({ open: context.open.filter((r) => r !== request) });
     }),
     listOpenRequests: enqueueActions(({ context, enqueue }) => enqueue.emit(replyCommand(context.open))),

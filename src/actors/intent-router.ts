@@ -219,7 +219,7 @@ export const intentRouterMachine = setup({
     checkTermination: checkTerminationActor,
   },
   actions: {
-    report: emit(({ context }, event: ActorEvent) => reportCommand(context.boundary, event)),
+    report: emit(({ context }, event: ActorEvent) => reportCommand(context.boundary, context.invocationId, event)),
     /** The classifier's tokens (it answered, whichever member it named). */
     recordClassifierUsage: assign({
       usage: ({ context, event }) => {

@@ -182,7 +182,7 @@ export const magenticManagerMachine = setup({
     reviewPlan: fromPromise<PlanReviewOutcome, PlanReviewInput>(async () => ({ approved: true })),
   },
   actions: {
-    report: emit(({ context }, event: ActorEvent) => reportCommand(context.boundary, event)),
+    report: emit(({ context }, event: ActorEvent) => reportCommand(context.boundary, context.invocationId, event)),
     /** Before the kickoff, what is said is the task. */
     recordTask: assign(({ context, event }) => {
       const { messages } = (event as MessageEvent<ConversationMessage>).message;

@@ -18,7 +18,10 @@ import { InvocationStateError } from './errors.js';
 import type { Invocation, RunIds } from './invocation.js';
 import type { MemberBinding } from './orchestration.js';
 
-/** Parts of a run that hold no state worth keeping: the boundary is recreated on its next message; `start` is final once the run has begun. */
+/**
+ * Parts that hold no state of a run: the start executor and the boundary, shared by every run (not
+ * keyed by it, so a keyed save does not even hold them); a state that names them is not a run's.
+ */
 const STATELESS_PARTS = new Set(['boundary', 'start']);
 
 /**

@@ -1,6 +1,6 @@
 export * from './errors.js';
 export * from './result.js';
-export { Orchestration, type OrchestrationOptions, type InvokeOptions, type ResumeOptions, type MemberBinding, type HumanRequest } from './orchestration.js';
+export { Orchestration, SHARED_ACTOR_KEY, type OrchestrationOptions, type InvokeOptions, type ResumeOptions, type MemberBinding, type HumanRequest } from './orchestration.js';
 export type { TracingOptions } from './tracing.js';
 export { type OrchestrationOutput, type UsageReport } from '../actors/output.js';
 export type { Task } from './task.js';

@@ -2,7 +2,8 @@
  * One run of an orchestration on a runtime, seen from the code that awaits it: its id (the
  * `AgentId` key of its actors and the `TopicId` source of its topics), its result, the view of
  * its open requests, and its teardown (`runtime.retireKey(id)` once it settles, so a long-lived
- * runtime does not grow). Everything it learns arrives as messages at the run's boundary actor.
+ * runtime does not grow). Everything it learns arrives as messages at the boundary actor (shared
+ * by the orchestration's runs), each naming its run.
  */
 import { nanoid } from 'nanoid';
 import type { ChatMessage } from '../agents/chat-message.js';
@@ -25,8 +26,10 @@ export interface RunIds {
   key: string;
   manager: AgentIdLike;
   gateway: AgentIdLike;
+  /** The start executor: shared by every run (its key is not the invocation id). */
   start: AgentIdLike;
   end: AgentIdLike;
+  /** Where the run's events and settlement go: shared by every run (messages name their run). */
   boundary: AgentIdLike;
   /** What was said by people and the system: the task, the user's replies. */
   conversation: TopicIdLike;
@@ -81,8 +84,11 @@ export class Invocation<TOut> {
       return;
     }
     const ours = (id?: AgentIdLike) => id !== undefined && id.key === this.id;
+    // The actors a registration shares between runs (start executor, boundary) are not keyed by
+    // the run; what they were handling then names it.
+    const about = (message: unknown) => (message as { invocationId?: unknown } | undefined)?.invocationId === this.id;
     this.disposers.push(runtime.onError((event: RuntimeErrorEvent) => {
-      if (ours(event.agent) || ours(event.sender)) this.fail(event.error);
+      if (ours(event.agent) || ours(event.sender) || about(event.message)) this.fail(event.error);
     }));
     if (signal) {
       const onAbort = () => this.cancel(new InvocationCancelledError(`Invocation ${this.id} was aborted by its signal.`, { cause: signal.reason }));
@@ -211,7 +217,10 @@ export class Invocation<TOut> {
     queueMicrotask(() => this.cleanup());
   }
 
-  /** Retires every actor of this run (aborting in-flight work); registrations stay for the next run. */
+  /**
+   * Retires every actor of this run (aborting in-flight work); registrations, and the actors they
+   * share between runs (keyed otherwise), stay for the next run.
+   */
   private cleanup(): void {
     if (this.cleanedUp) return;
     this.cleanedUp = true;

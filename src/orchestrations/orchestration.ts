@@ -2,8 +2,10 @@
  * What every orchestration shares. An orchestration registers its actor types on a runtime once
  * (`<id>.<member slug>`, `<id>.manager`, `<id>.gateway`, `<id>.start`, `<id>.end`,
  * `<id>.boundary`) and its subscriptions (`<id>.conversation`, `<id>.replies`); each invocation is
- * an `AgentId` key and a `TopicId` source. Per-run data travels in messages, so a fresh process
- * with the same orchestration registered can host a run saved elsewhere.
+ * an `AgentId` key and a `TopicId` source. The start executor and the boundary hold nothing of a
+ * run, so they are one long-lived actor each (key {@link SHARED_ACTOR_KEY}) serving every run. Per-run
+ * data travels in messages, so a fresh process with the same orchestration registered can host a
+ * run saved elsewhere.
  */
 import { z } from 'zod';
 import { fromCallback, fromPromise, type AnyActorLogic } from 'xstate';
@@ -126,6 +128,13 @@ export interface MemberBinding {
   /** Unique, sanitised: the agent type suffix. */
   readonly slug: string;
 }
+
+/**
+ * The `AgentId` key of the actors one registration shares between its runs (the start executor
+ * and the boundary): created on first use, kept across runs (`retireKey(invocationId)` does not
+ * touch them), retired by `unregister()` or the runtime's `close()`.
+ */
+export const SHARED_ACTOR_KEY = '_shared';
 
 const RESERVED_SLUGS = ['manager', 'gateway', 'start', 'end', 'boundary', 'conversation', 'replies'];
 const ORCHESTRATION_ID = /^[A-Za-z0-9_-]+$/;
@@ -259,6 +268,9 @@ export abstract class Orchestration<TOut = OrchestrationOutput, TIn = unknown> {
     if (invocation.result.status !== 'running') return invocation.result;
     const start: StartMessage = {
       type: 'start',
+      invocationId: invocation.id,
+      topic: invocation.ids.conversation,
+      manager: invocation.ids.manager,
       messages,
       ...(history.length > 0 ? { history } : {}),
       ...(options.continueFrom?.lastAgent !== undefined ? { lastAgent: options.continueFrom.lastAgent } : {}),
@@ -557,8 +569,9 @@ export abstract class Orchestration<TOut = OrchestrationOutput, TIn = unknown> {
     const live = this.live.get(key)?.ids;
     if (live?.prefix === prefix) return live;
     const at = (part: string): AgentIdLike => ({ type: `${prefix}.${part}`, key });
+    const shared = (part: string): AgentIdLike => ({ type: `${prefix}.${part}`, key: SHARED_ACTOR_KEY });
     const topic = (part: string): TopicIdLike => ({ type: `${prefix}.${part}`, source: key });
-    return { prefix, key, manager: at('manager'), gateway: at('gateway'), start: at('start'), end: at('end'), boundary: at('boundary'), conversation: topic('conversation'), replies: topic('replies') };
+    return { prefix, key, manager: at('manager'), gateway: at('gateway'), start: shared('start'), end: at('end'), boundary: shared('boundary'), conversation: topic('conversation'), replies: topic('replies') };
   }
 
   /** The logic and input of one part of a run (`<member slug>`, `manager`, `gateway`, `start`, `end`, `boundary`). */
@@ -566,9 +579,10 @@ export abstract class Orchestration<TOut = OrchestrationOutput, TIn = unknown> {
     switch (part) {
       case 'manager': return { logic: this.managerLogic(), input: this.managerInput(ids) };
       case 'gateway': return { logic: this.gatewayLogic(), input: { invocationId: ids.key, topic: ids.conversation, boundary: ids.boundary, useCallback: Boolean(this.options.humanResponse) } };
-      case 'start': return { logic: startExecutorMachine, input: { topic: ids.conversation, manager: ids.manager } };
-      case 'end': return { logic: this.endLogic(), input: { boundary: ids.boundary, ...(this.options.outputSchema || this.options.outputTransform ? {} : { finalize: false }) } };
-      case 'boundary': return { logic: this.boundaryLogic(), input: { invocationId: ids.key } };
+      // Shared by every run (whatever key they are created under): no input of a run.
+      case 'start': return { logic: startExecutorMachine, input: {} };
+      case 'boundary': return { logic: this.boundaryLogic(), input: {} };
+      case 'end': return { logic: this.endLogic(), input: { invocationId: ids.key, boundary: ids.boundary, ...(this.options.outputSchema || this.options.outputTransform ? {} : { finalize: false }) } };
     }
     const member = this.bindings.find((m) => m.slug === part);
     if (!member) throw new OrchestrationConfigError(`${this.kind}: no part "${part}".`);
@@ -638,14 +652,25 @@ export abstract class Orchestration<TOut = OrchestrationOutput, TIn = unknown> {
     }));
   }
 
-  /** Where a run meets the code that awaits it: events and settling arrive here as messages. */
+  /** Where runs meet the code that awaits them: events and settling arrive here as messages. */
   private boundaryLogic(): AnyActorLogic {
-    return this.cachedLogic('boundary', () => fromCallback<BoundaryMessage & { message: BoundaryMessage }, { invocationId: string }>(({ input, receive }) => {
-      receive((event) => this.atBoundary(input.invocationId, event.message));
-    }));
+    return this.cachedLogic('boundary', () => Orchestration.sharedBoundary(new WeakRef(this as Orchestration<unknown, unknown>)));
   }
 
-  private atBoundary(invocationId: string, message: BoundaryMessage): void {
+  /**
+   * The boundary's logic, holding the orchestration weakly: the boundary lives as long as the
+   * registration and must not keep a dropped orchestration alive (see `collected`). Static, so its
+   * closure cannot capture `this`.
+   */
+  private static sharedBoundary(orchestration: WeakRef<Orchestration<unknown, unknown>>): AnyActorLogic {
+    return fromCallback<{ type: string; message: BoundaryMessage }>(({ receive }) => {
+      receive((event) => orchestration.deref()?.atBoundary(event.message));
+    });
+  }
+
+  /** A message at the boundary, for the run it names (a run already torn down hears nothing). */
+  private atBoundary(message: BoundaryMessage): void {
+    const { invocationId } = message;
     const invocation = this.live.get(invocationId);
     if (!invocation) return;
     switch (message.type) {

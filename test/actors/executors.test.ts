@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { initialTransition, transition, type SnapshotFrom } from 'xstate';
-import { startExecutorMachine } from '../../src/actors/start-executor.js';
+import { startExecutorMachine, type StartMessage } from '../../src/actors/start-executor.js';
 import { endExecutorMachine } from '../../src/actors/end-executor.js';
 import { sequencerMachine } from '../../src/actors/sequencer.js';
 import { collectorMachine } from '../../src/actors/collector.js';
@@ -10,7 +10,7 @@ import { boundaryOf, commandsOf, doneEvent, errorEvent, invokedOf, messageEvent,
 
 const topic = { type: 'r.conversation', source: 'main' };
 const end = { type: 'r.end', key: 'main' };
-const boundary = { type: 'r.boundary', key: 'main' };
+const boundary = { type: 'r.boundary', key: '_shared' };
 const manager = { type: 'r.manager', key: 'main' };
 const id = (name: string) => ({ type: `r.${name}`, key: 'main' });
 const usage = (n: number) => ({ inputTokens: n, outputTokens: n, totalTokens: 2 * n });
@@ -22,12 +22,12 @@ const task: ChatMessage[] = [{ id: 't', role: 'user', content: 'go' }];
 const turnRequest = (name: string) => ({ type: 'runtime.send', recipient: id(name), message: { type: 'turn_request' } });
 
 describe('start executor', () => {
+  const start = (fields: Partial<StartMessage>) => messageEvent<StartMessage>({ type: 'start', invocationId: 'main', topic, manager, messages: task, ...fields });
+
   it('broadcasts the history, then the task, then sends kickoff (with lastAgent) to the manager — in that order', () => {
-    const [s0] = initialTransition(startExecutorMachine, { topic, manager });
+    const [s0] = initialTransition(startExecutorMachine, {});
     const history: ChatMessage[] = [{ id: 'h1', role: 'user', content: 'earlier' }, { id: 'h2', role: 'assistant', name: 'B', content: 'reply' }];
-    const [s1, actions] = transition(startExecutorMachine, s0, messageEvent({ type: 'start', messages: task, history, lastAgent: 'B' }));
-    expect(s1.value).toBe('started');
-    expect(s1.status).toBe('done');
+    const [, actions] = transition(startExecutorMachine, s0, start({ history, lastAgent: 'B' }));
     expect(commandsOf(actions)).toEqual([
       { type: 'runtime.publish', topic, message: { type: 'history', messages: history } },
       { type: 'runtime.publish', topic, message: { type: 'conversation', messages: task } },
@@ -37,18 +37,32 @@ describe('start executor', () => {
   });
 
   it('a fresh run: no history broadcast, a plain kickoff; it never asks an agent to speak itself', () => {
-    const [s0] = initialTransition(startExecutorMachine, { topic, manager });
-    const [, actions] = transition(startExecutorMachine, s0, messageEvent({ type: 'start', messages: task, history: [] }));
+    const [s0] = initialTransition(startExecutorMachine, {});
+    const [, actions] = transition(startExecutorMachine, s0, start({ history: [] }));
     expect(commandsOf(actions)).toEqual([
       { type: 'runtime.publish', topic, message: { type: 'conversation', messages: task } },
       { type: 'runtime.send', recipient: manager, message: { type: 'kickoff' } },
+    ]);
+  });
+
+  it('one instance starts run after run: it keeps nothing and stays ready; each start goes to the topic and manager it names', () => {
+    const [s0] = initialTransition(startExecutorMachine, {});
+    const [s1] = transition(startExecutorMachine, s0, start({}));
+    expect(s1.status).toBe('active');
+    expect(s1.value).toBe('ready');
+    expect(s1.context).toEqual({});
+    const other = { topic: { type: 'r.conversation', source: 'other' }, manager: { type: 'r.manager', key: 'other' } };
+    const [, actions] = transition(startExecutorMachine, s1, start({ invocationId: 'other', ...other }));
+    expect(commandsOf(actions)).toEqual([
+      { type: 'runtime.publish', topic: other.topic, message: { type: 'conversation', messages: task } },
+      { type: 'runtime.send', recipient: other.manager, message: { type: 'kickoff' } },
     ]);
   });
 });
 
 describe('end executor', () => {
   it('keeps the transcript (history included) and usage, finalizes the completion, then settles via its boundary', () => {
-    let [s] = initialTransition(endExecutorMachine, { boundary });
+    let [s] = initialTransition(endExecutorMachine, { invocationId: 'main', boundary });
     [s] = transition(endExecutorMachine, s, messageEvent({ type: 'history', messages: [{ id: 'h', role: 'user' as const, content: 'earlier' }] }));
     [s] = transition(endExecutorMachine, s, messageEvent({ type: 'conversation', messages: task }));
     [s] = transition(endExecutorMachine, s, messageEvent(said('A', 'one', 1)));
@@ -69,11 +83,11 @@ describe('end executor', () => {
     [s, actions] = transition(endExecutorMachine, s, doneEvent('finalize', { value: 42 }));
     expect(s.value).toBe('settled');
     expect(commandsOf(actions)).toEqual([]);
-    expect(boundaryOf(actions)).toEqual([{ type: 'invocation_settled', output: { value: 42 } }]);
+    expect(boundaryOf(actions)).toEqual([{ type: 'invocation_settled', invocationId: 'main', output: { value: 42 } }]);
     expect(reportsOf(actions)).toEqual([]);
     // The settlement is a message to the run's boundary actor.
     const sent = (actions as ReadonlyArray<{ type: string; params?: unknown }>).filter((a) => a.type === 'xstate.emit').map((a) => (a.params as { event: unknown }).event);
-    expect(sent).toEqual([{ type: 'runtime.send', recipient: boundary, message: { type: 'invocation_settled', output: { value: 42 } } }]);
+    expect(sent).toEqual([{ type: 'runtime.send', recipient: boundary, message: { type: 'invocation_settled', invocationId: 'main', output: { value: 42 } } }]);
     // Settled: late broadcasts change nothing and settle nothing again.
     const [late, lateActions] = transition(endExecutorMachine, s, messageEvent(said('B', 'late')));
     expect(late.value).toBe('settled');
@@ -81,18 +95,18 @@ describe('end executor', () => {
   });
 
   it('settles as failed when the output transform throws', () => {
-    let [s] = initialTransition(endExecutorMachine, { boundary });
+    let [s] = initialTransition(endExecutorMachine, { invocationId: 'main', boundary });
     [s] = transition(endExecutorMachine, s, messageEvent({ type: 'completion', reason: 'completed', messages: [] }));
     const boom = new Error('bad transform');
     const [done, actions] = transition(endExecutorMachine, s, errorEvent('finalize', boom));
     expect(done.value).toBe('settled');
-    expect(boundaryOf(actions)).toEqual([{ type: 'invocation_failed', error: boom }]);
+    expect(boundaryOf(actions)).toEqual([{ type: 'invocation_failed', invocationId: 'main', error: boom }]);
   });
 });
 
 describe('end executor failure message', () => {
   it('a manager-sent failure settles the invocation as failed, keeping name, message and code', () => {
-    const [s0] = initialTransition(endExecutorMachine, { boundary });
+    const [s0] = initialTransition(endExecutorMachine, { invocationId: 'main', boundary });
     const [s1, actions] = transition(endExecutorMachine, s0, messageEvent({ type: 'failure', error: { name: 'LimitError', message: 'too many rounds', code: 'limit' }, agent: 'Manager' }));
     expect(s1.value).toBe('settled');
     const settled = boundaryOf(actions);

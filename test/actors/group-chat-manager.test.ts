@@ -313,7 +313,7 @@ describe('group chat manager (stepped): combined decisions and usage', () => {
 
 describe('end executor: a completion carrying a manager\'s usage', () => {
   it('adds it to the output under the manager\'s name, and to the total', () => {
-    let [s] = initialTransition(endExecutorMachine, { boundary: id('boundary') });
+    let [s] = initialTransition(endExecutorMachine, { invocationId: 'inv1', boundary: id('boundary') });
     [s] = transition(endExecutorMachine, s, messageEvent(said('A', 'one')));
     const [, actions] = transition(endExecutorMachine, s, messageEvent({ type: 'completion', reason: 'completed', messages: [], usage: { Chair: usage(5) } }));
     const output = invokedOf(actions)[0].input as { usage: { byAgent: Record<string, unknown>; total: unknown } };

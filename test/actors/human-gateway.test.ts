@@ -8,7 +8,7 @@ type Snap = SnapshotFrom<typeof humanGatewayMachine>;
 const gatewayInput: HumanGatewayInput = {
   invocationId: 'inv1',
   topic: { type: 'r.conversation', source: 'inv1' },
-  boundary: { type: 'r.boundary', key: 'inv1' },
+  boundary: { type: 'r.boundary', key: '_shared' },
   useCallback: false,
 };
 const manager = { type: 'r.manager', key: 'inv1' };
@@ -33,7 +33,7 @@ function open(...requests: Array<HumanInputRequest | ToolApprovalRequest | PlanR
   for (const r of requests) [s] = step(s, messageEvent(r));
   return s;
 }
-const closed = (requestId: string, kind: string) => ({ type: 'request_closed', requestId, kind });
+const closed = (requestId: string, kind: string) => ({ type: 'request_closed', invocationId: 'inv1', requestId, kind });
 
 describe('human gateway (stepped): requests are reported with the right event', () => {
   it('input: human_input_requested with kind input; waits at rest', () => {

@@ -1,3 +1,6 @@
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import {
@@ -6,7 +9,7 @@ import {
   type ChatMessage, type OrchestrationOutput,
 } from '../../src/index.js';
 import type { ChatClient } from '../../src/agents/chat-client.js';
-import { agent, answerUser, collect, nextHumanRequest, scripted, startedRuntime } from './helpers.js';
+import { agent, answerUser, collect, nextHumanRequest, runActors, scripted, startedRuntime } from './helpers.js';
 
 let runtime: InProcessRuntime;
 afterEach(async () => runtime?.close());
@@ -37,7 +40,11 @@ describe('base v2: stable actor types keyed by invocation', () => {
     await runtime.stopWhenIdle();
     const baseline = runtime.stats;
     // 2 members, manager, gateway, start, end, boundary; registered once, reused by every run.
-    expect(baseline).toEqual({ actors: 0, factories: 7, subscriptions: 8, queued: 0, busy: 0 });
+    // Two actors stay: the start executor and the boundary, shared by every run.
+    expect(baseline).toEqual({ actors: 2, factories: 7, subscriptions: 8, queued: 0, busy: 0 });
+    expect(runtime.keyStatus('_shared').actors).toBe(2);
+    expect(runtime.getActor({ type: 'support.start', key: '_shared' })).toBeDefined();
+    expect(runtime.getActor({ type: 'support.boundary', key: '_shared' })).toBeDefined();
 
     runtime.start();
     const runs = await Promise.all([support.invoke('refund please', runtime), support.invoke('refund please', runtime)]);
@@ -49,14 +56,49 @@ describe('base v2: stable actor types keyed by invocation', () => {
     expect(runtime.stats).toEqual({ actors: 0, factories: 0, subscriptions: 0, queued: 0, busy: 0 });
   });
 
+  it('the start executor and the boundary are one actor each per registration: made on first use, serving every run, kept by retireKey(run), removed by unregister()', async () => {
+    const created: string[] = [];
+    runtime = new InProcessRuntime({ inspect: (e) => { if (e.type === '@xstate.actor') created.push((e.actorRef as unknown as { id: string }).id); } });
+    runtime.start();
+    const support = supportDesk();
+    const runs = await Promise.all([1, 2, 3].map(() => support.invoke('refund please', runtime)));
+    await Promise.all(runs.map(async (run) => run.respond((await nextHumanRequest(run)).requestId, null)));
+    const outputs = await Promise.all(runs.map((run) => run.get()));
+    expect(outputs.map((o) => o.reason)).toEqual(['user_ended', 'user_ended', 'user_ended']);
+    // Three runs, one of each (ids are "<type>/<key>").
+    expect(created.filter((id) => id.startsWith('support.start/'))).toEqual(['support.start/_shared']);
+    expect(created.filter((id) => id.startsWith('support.boundary/'))).toEqual(['support.boundary/_shared']);
+    expect(created.filter((id) => id.startsWith('support.manager/'))).toHaveLength(3);
+    runtime.retireKey(runs[0].invocationId);
+    expect(runtime.keyStatus('_shared').actors).toBe(2);
+    expect(runActors(runtime)).toBe(0);
+    // A later run still reaches them (the same instances: nothing new is created).
+    const later = await support.invoke('refund please', runtime);
+    later.respond((await nextHumanRequest(later)).requestId, null);
+    expect((await later.get()).reason).toBe('user_ended');
+    expect(created.filter((id) => /^support\.(start|boundary)\//.test(id))).toHaveLength(2);
+    support.unregister(runtime);
+    expect(runtime.stats.actors).toBe(0);
+  });
+
+  it('the shared boundary does not keep a dropped orchestration alive: garbage collection removes its registration and shared actors', async () => {
+    const fixture = fileURLToPath(new URL('./fixtures/dropped-orchestrations.ts', import.meta.url));
+    const { stdout } = await promisify(execFile)(process.execPath, ['--expose-gc', '--import', 'tsx', fixture]);
+    const [before, after] = stdout.trim().split('\n').map((line) => JSON.parse(line));
+    // Ten orchestrations, each with its registration and its start executor and boundary…
+    expect(before).toMatchObject({ actors: 20, factories: 60 });
+    // …all gone once the objects are collected.
+    expect(after).toEqual({ actors: 0, factories: 0, subscriptions: 0, queued: 0, busy: 0 });
+  }, 30_000);
+
   it('once get() resolves or rejects, the run\'s actors are already retired', async () => {
     runtime = startedRuntime();
     const ok = new SequentialOrchestration({ members: [agent('A', scripted([{ text: 'a' }]))] });
     await (await ok.invoke('go', runtime)).get();
-    expect(runtime.stats.actors).toBe(0);
+    expect(runActors(runtime)).toBe(0);
     const failing = new SequentialOrchestration({ members: [agent('B', scripted([{ error: { status: 500, message: 'down' } }]))] });
     await (await failing.invoke('go', runtime)).get().catch(() => {});
-    expect(runtime.stats.actors).toBe(0);
+    expect(runActors(runtime)).toBe(0);
   });
 
   it('a handoff waiting on the user is saved with saveState({ key }), loaded into a fresh runtime and finishes with the same transcript', async () => {

@@ -1,4 +1,4 @@
-import { ChatCompletionAgent, InProcessRuntime, type ChatClient, type Tool } from '../../src/index.js';
+import { ChatCompletionAgent, InProcessRuntime, SHARED_ACTOR_KEY, type ChatClient, type Tool } from '../../src/index.js';
 import { ScriptedChatClient, type ScriptedResponder, type ScriptedStep } from '../../src/testing/index.js';
 
 export function agent(name: string, client: ChatClient, extra: { tools?: Tool[]; instructions?: string } = {}): ChatCompletionAgent {
@@ -7,6 +7,14 @@ export function agent(name: string, client: ChatClient, extra: { tools?: Tool[];
 
 export function scripted(steps: ScriptedStep[] | ScriptedResponder): ScriptedChatClient {
   return new ScriptedChatClient(steps);
+}
+
+/**
+ * The actors on `runtime` that belong to a run: all of them but the start executor and the
+ * boundary, which each registration shares between its runs (key `SHARED_ACTOR_KEY`).
+ */
+export function runActors(runtime: InProcessRuntime): number {
+  return runtime.stats.actors - runtime.keyStatus(SHARED_ACTOR_KEY).actors;
 }
 
 /** A started runtime, closed by the caller with `await using` or `close()`. */

@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { setup } from 'xstate';
 import {
-  AgentTurnError, ChatClientError, ConcurrentOrchestration, InvocationCancelledError, InvocationStateError,
+  AgentTurnError, SHARED_ACTOR_KEY, TopicId, TypeSubscription, ChatClientError, ConcurrentOrchestration, InvocationCancelledError, InvocationStateError,
   OrchestrationTimeoutError, OutputValidationError, SequentialOrchestration, type InProcessRuntime, type OrchestrationEvent, type OrchestrationOutput,
 } from '../../src/index.js';
 import { agent, collect, scripted, startedRuntime } from './helpers.js';
@@ -75,6 +76,18 @@ describe('invoke / OrchestrationResult', () => {
     expect(seen[0]).toBeInstanceOf(AgentTurnError);
   });
 
+  it('an actor not keyed by the run (like the shared boundary) failing on a message that names the run fails that run, and only it', async () => {
+    runtime = startedRuntime();
+    const slow = new SequentialOrchestration({ members: [agent('A', scripted(() => ({ text: 'done', delayMs: 50 })))] });
+    const [named, other] = await Promise.all([slow.invoke('go', runtime), slow.invoke('go', runtime)]);
+    const boom = new Error('shared actor crashed');
+    runtime.registerFactory('crasher', () => setup({}).createMachine({ on: { boom: { actions: () => { throw boom; } } } }));
+    runtime.addSubscription(new TypeSubscription('crash', 'crasher'));
+    await runtime.publishMessage({ type: 'boom', invocationId: named.invocationId }, new TopicId('crash', SHARED_ACTOR_KEY));
+    await expect(named.get()).rejects.toBe(boom);
+    expect((await other.get()).messages[0].content).toBe('done');
+  });
+
   it('100 concurrent invocations on one runtime each get their own output, and leave nothing behind', async () => {
     runtime = startedRuntime();
     const echo = (name: string) => agent(name, scripted((request) => ({ text: `${name}<${request.messages.find((m) => m.role === 'user')!.content}>`, delayMs: 1 })));
@@ -83,8 +96,10 @@ describe('invoke / OrchestrationResult', () => {
     const outputs = await Promise.all(results.map((r) => r.get()));
     outputs.forEach((output, i) => expect(output.messages[0].content).toBe(`B<task ${i}>`));
     await runtime.stopWhenIdle();
-    // Every run's actors are retired; only the orchestration's own registrations stay, until unregister().
-    expect(runtime.stats).toEqual({ actors: 0, factories: 7, subscriptions: 8, queued: 0, busy: 0 });
+    // Every run's actors are retired; only the orchestration's own registrations stay, until
+    // unregister(), with the two actors they share between runs (start executor, boundary): 100
+    // runs leave no more than one would.
+    expect(runtime.stats).toEqual({ actors: 2, factories: 7, subscriptions: 8, queued: 0, busy: 0 });
     orchestration.unregister(runtime);
     expect(runtime.stats).toEqual({ actors: 0, factories: 0, subscriptions: 0, queued: 0, busy: 0 });
   });
@@ -170,7 +185,7 @@ describe('invoke input checks', () => {
     await quick.get();
     await runtime.stopWhenIdle();
     // Invalid timeouts leave no actor behind; the orchestration's registrations stay until unregister().
-    expect(runtime.stats).toMatchObject({ actors: 0, queued: 0, busy: 0 });
+    expect(runtime.stats).toMatchObject({ actors: 2, queued: 0, busy: 0 }); // the start executor and the boundary every run shares
     orchestration.unregister(runtime);
     expect(runtime.stats).toMatchObject({ factories: 0, subscriptions: 0, actors: 0 });
   });

@@ -4,7 +4,7 @@ import {
   CheckpointError, ConcurrentOrchestration, HandoffOrchestration, tool, InProcessRuntime, InvocationStateError, MemoryCheckpointStore, SequentialOrchestration,
   type Checkpoint, type ChatClient, type OrchestrationResult, type OrchestrationOutput,
 } from '../../src/index.js';
-import { agent, answerUser, collect, nextHumanRequest, scripted, startedRuntime } from '../orchestrations/helpers.js';
+import { agent, answerUser, collect, nextHumanRequest, runActors, scripted, startedRuntime } from '../orchestrations/helpers.js';
 import { approvalDesk, said, supportDesk, transfer } from './helpers.js';
 
 const runtimes: InProcessRuntime[] = [];
@@ -56,7 +56,7 @@ describe('checkpoint and resume in process', () => {
     const events = await collect(resumed.events);
     expect(events[0]).toMatchObject({ type: 'human_input_requested', requestId: `${first.invocationId}:human:1`, invocationId: first.invocationId, agent: 'Refund', kind: 'input' });
     await runtime.stopWhenIdle();
-    expect(runtime.stats.actors).toBe(0);
+    expect(runActors(runtime)).toBe(0);
   });
 
   it('a pending tool approval: checkpoint → resume → approve → the tool runs once and the transcript equals an uninterrupted run', async () => {
