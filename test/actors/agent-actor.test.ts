@@ -6,7 +6,7 @@ import { createAgentActor } from '../../src/actors/agent-actor.js';
 import type { AgentResponse } from '../../src/actors/protocol.js';
 import type { ResponseFilter } from '../../src/actors/tool-call-filter.js';
 import type { ChatMessage } from '../../src/agents/chat-message.js';
-import { invokedOf, messageEvent } from '../../src/testing/step.js';
+import { effectsOf, messageEvent } from '../../src/testing/step.js';
 import { agent, collect, scripted, startedRuntime } from '../orchestrations/helpers.js';
 
 let runtime: InProcessRuntime;
@@ -160,7 +160,7 @@ describe('createAgentActor with a custom tool-call filter (stepped)', () => {
     ]);
     expect(s.context.history.map((m) => m.id)).toEqual(['u', 't1', 'r1', 'r1t', 'o1']);
     const [, actions] = transition(logic, s, messageEvent({ type: 'turn_request' }));
-    expect((invokedOf(actions)[0].input as { messages: ChatMessage[] }).messages.map((m) => m.id)).toEqual(['u', 't1', 'r1', 'r1t', 'o1']);
+    expect((effectsOf(actions)[0].input as { messages: ChatMessage[] }).messages.map((m) => m.id)).toEqual(['u', 't1', 'r1', 'r1t', 'o1']);
   });
 
   it('receives the responding agent as `from` for a live agent_response', () => {
