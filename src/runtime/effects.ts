@@ -52,8 +52,7 @@ export type EffectEvents<N extends string, O> = EffectDoneEvent<N, O> | EffectEr
  * An XState action implementation that performs an effect (made by {@link effect}). Its params
  * are the effect's input.
  */
-// Typed as XState's action of any machine, so `setup` infers the machine's own types around it.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// `args` is unknown (XState's ActionArgs of any machine), so `setup` infers the machine's own types.
 export interface EffectAction<I = unknown> {
   (args: unknown, input: I): void;
   readonly [EFFECT]: EffectDefinition;
@@ -75,12 +74,16 @@ const inFlight = new WeakMap<AnyActorRef, Map<string, InFlight>>();
 /**
  * The action implementation of the effect `name`: it starts `run(input, { signal, self })` and
  * answers the actor with `<name>.done` / `<name>.error`. `name` must be the action's key in
- * `setup({ actions })` / `provide({ actions })` (it names the answer events; {@link effects}
- * builds several with matching names).
+ * `setup({ actions })` / `provide({ actions })`: it names the answer events.
+ *
+ * In `setup({ actions })`, write `run` with one parameter left untyped (e.g. `(input: I, _options)`):
+ * XState infers a machine's action types from `setup` only when each implementation there is
+ * context-sensitive, and an effect built elsewhere would make the other actions' params `unknown`.
+ * In `provide()` any form works.
  *
  * @example
  * const machine = setup({
- *   actions: { fetchQuote: effect<{ symbol: string }, number>('fetchQuote', async () => { throw new Error('not provided'); }) },
+ *   actions: { fetchQuote: effect('fetchQuote', (_input: { symbol: string }, _options): Promise<number> => { throw new Error('not provided'); }) },
  * }).createMachine({
  *   initial: 'asking',
  *   states: {
@@ -99,18 +102,6 @@ export function effect<I, O>(name: string, run: EffectRun<I, O>): EffectAction<I
   const action = ((args: { self: AnyActorRef }, input: I) => perform(args.self, definition, input)) as EffectAction<I>;
   Object.defineProperty(action, EFFECT, { value: definition });
   return action;
-}
-
-/**
- * Several effects at once, each named by its key (so the names cannot disagree).
- *
- * @example
- * machine.provide({ actions: effects({ callModel: (input, { signal }) => client.complete({ ...input, signal }) }) });
- */
-export function effects<R extends Record<string, EffectRun<never, unknown>>>(runs: R): { [K in keyof R]: EffectAction<Parameters<R[K]>[0]> } {
-  const out: Record<string, EffectAction<never>> = {};
-  for (const [name, run] of Object.entries(runs)) out[name] = effect(name, run);
-  return out as { [K in keyof R]: EffectAction<Parameters<R[K]>[0]> };
 }
 
 /**
