@@ -6,7 +6,7 @@
  * it as the `checkTermination` actor, with {@link checkingTerminationState}.)
  */
 import { fromPromise } from 'xstate';
-import { BUSY_TAG, cancelEffect, effect, type EffectEvents } from '../runtime/index.js';
+import { BUSY_TAG, cancelEffect, type EffectEvents } from '../runtime/index.js';
 import type { ChatMessage } from '../agents/chat-message.js';
 import type { MessageEvent } from '../runtime/index.js';
 import type { AgentResponse, ConversationMessage, HistoryMessage } from './protocol.js';
@@ -17,17 +17,6 @@ export interface TerminationInput {
 
 /** Placeholder for the provided termination condition, as an invoked actor: never ends the run. */
 export const checkTerminationActor = fromPromise<boolean, TerminationInput>(async () => false);
-
-/**
- * Placeholder for the provided termination condition, as an effect: never ends the run. A
- * manager declares it in `setup({ actions })`; the orchestration provides the real one.
- *
- * @example
- * sequencerMachine.provide({ actions: { checkTermination: effect('checkTermination', async ({ conversation }: TerminationInput) => conversation.length > 10) } });
- */
-// `_options` is left untyped on purpose: XState infers a machine's action types only when each
-// implementation in `setup` is context-sensitive.
-export const checkTerminationEffect = effect('checkTermination', (_input: TerminationInput, _options): boolean => false);
 
 /** The answers of the `checkTermination` effect (add them to a manager's events). */
 export type TerminationEvents = EffectEvents<'checkTermination', boolean>;
@@ -73,8 +62,9 @@ export function checkingTerminationState<const Next extends ReadonlyArray<{ targ
  * A busy state that performs the `checkTermination` effect on `context.conversation` (and cancels
  * it if the state is left otherwise): true goes to `done` with the machine's `completeTerminated`,
  * false takes the first of `next` whose guard holds, a throw goes to `done` with `failWithError`.
- * Shared by every manager that checks; the machine declares {@link checkTerminationEffect} as its
- * `checkTermination` action and {@link TerminationEvents} among its events.
+ * Shared by every manager that checks (but the collector); the machine declares a
+ * `checkTermination` action (an `effect('checkTermination', …)` placeholder the orchestration
+ * replaces) and {@link TerminationEvents} among its events.
  *
  * @example
  * checkingTermination: checkingTerminationEffectState({ target: 'waitingForMember', actions: 'askNextMember' }),

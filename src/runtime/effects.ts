@@ -64,8 +64,25 @@ interface EffectDefinition {
 }
 
 interface InFlight {
-  controller: AbortController;
+  /** Made when `run` first reads its signal (many never do: a termination condition, say). */
+  controller: AbortController | undefined;
+  /** Why it was aborted, if it was before anyone read the signal. */
+  aborted: EffectCancelledError | undefined;
   input: unknown;
+}
+
+function abort(call: InFlight, name: string): void {
+  const reason = new EffectCancelledError(name);
+  if (call.controller) call.controller.abort(reason);
+  else call.aborted = reason;
+}
+
+function signalOf(call: InFlight): AbortSignal {
+  if (!call.controller) {
+    call.controller = new AbortController();
+    if (call.aborted) call.controller.abort(call.aborted);
+  }
+  return call.controller.signal;
 }
 
 /** Each actor's calls in flight, by effect name. Weak: a forgotten actor takes its entry with it. */
@@ -120,7 +137,7 @@ export function cancelEffect(name: string): (args: { self: AnyActorRef }) => voi
       const call = calls?.get(name);
       if (!call) return;
       calls!.delete(name);
-      call.controller.abort(new EffectCancelledError(name));
+      abort(call, name);
     },
   }[label];
 }
@@ -135,7 +152,7 @@ export function abortEffects(actor: AnyActorRef): void {
   const calls = inFlight.get(actor);
   if (!calls) return;
   inFlight.delete(actor);
-  for (const [name, call] of calls) call.controller.abort(new EffectCancelledError(name));
+  for (const [name, call] of calls) abort(call, name);
 }
 
 /** The calls `actor` has in flight (name and input), e.g. to save them with its snapshot. */
@@ -174,12 +191,19 @@ function perform(self: AnyActorRef, definition: EffectDefinition, input: unknown
     // after an error, answers are dropped by the status check in `answer`.)
     self.subscribe({ complete: () => abortEffects(self) });
   }
-  calls.get(name)?.controller.abort(new EffectCancelledError(name));
-  const call: InFlight = { controller: new AbortController(), input };
+  const previous = calls.get(name);
+  if (previous) abort(previous, name);
+  const call: InFlight = { controller: undefined, aborted: undefined, input };
   calls.set(name, call);
+  const options: EffectOptions = {
+    get signal() {
+      return signalOf(call);
+    },
+    self,
+  };
   let result: Promise<unknown>;
   try {
-    result = Promise.resolve((run as EffectRun<unknown, unknown>)(input, { signal: call.controller.signal, self }));
+    result = Promise.resolve((run as EffectRun<unknown, unknown>)(input, options));
   } catch (error) {
     result = Promise.reject(error);
   }

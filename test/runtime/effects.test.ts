@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { assign, createActor, emit, initialTransition, setup, transition } from 'xstate';
 import {
   AgentId, BUSY_TAG, InProcessRuntime, MessageDroppedError, UnknownEffectError, cancelEffect, effect, replyCommand,
-  type EffectDoneEvent, type EffectErrorEvent, type EffectEvents, type EffectRun, type MessageEvent, type RuntimeState,
+  type EffectDoneEvent, type EffectErrorEvent, type EffectEvents, type EffectOptions, type EffectRun, type MessageEvent, type RuntimeState,
 } from '../../src/runtime/index.js';
 import { effectDone, effectError, effectsOf, messageEvent } from '../../src/testing/step.js';
 
@@ -111,6 +111,19 @@ describe('effects (a plain createActor)', () => {
     pending[1].resolve(9);
     await flush();
     expect(actor.getSnapshot().context.answers).toEqual([9]);
+  });
+
+  it('a run that reads its signal only after the state was left gets an already-aborted one', async () => {
+    const seen: EffectOptions[] = [];
+    const actor = createActor(squarer.provide({ actions: { square: effect('square', (_input: { n: number }, options) => { seen.push(options); return new Promise<number>(() => {}); }) } })).start();
+    actor.send(go(2));
+    actor.send(messageEvent({ type: 'skip' }));
+    expect(seen[0].signal.aborted).toBe(true);
+    expect(seen[0].signal.reason).toMatchObject({ code: 'effect_cancelled' });
+    actor.send(go(3));
+    expect(seen[1].signal.aborted).toBe(false);
+    actor.stop();
+    expect(seen[1].signal.aborted).toBe(true);
   });
 
   it('stopping the actor aborts the call, and its late answer is dropped (not sent to the stopped actor)', async () => {
