@@ -1,10 +1,11 @@
 /**
- * Binds a {@link ChatCompletionAgent} to the pure agent machine: the model call (its response
- * validated) and the tool runner are provided here, so the machine itself stays steppable.
+ * Binds a {@link ChatCompletionAgent} to the pure agent machine: the `callModel` effect (its
+ * response validated) and the `runTools` effect are provided here, so the machine itself stays
+ * steppable. Both are performed by the host, not by invoked child actors (see `runtime/effects.ts`).
  */
-import { assign, fromPromise } from 'xstate';
+import { assign } from 'xstate';
 import type { ChatCompletionAgent } from '../agents/chat-completion-agent.js';
-import type { ChatResponse, ChatStreamEvent } from '../agents/chat-client.js';
+import type { ChatResponse } from '../agents/chat-client.js';
 import { validateChatResponse } from '../agents/chat-response.js';
 import { executeToolCall, parseToolArguments, type Tool } from '../agents/tool.js';
 import type { ToolCall } from '../agents/chat-message.js';
@@ -13,7 +14,8 @@ import type { ResponseFilter } from './tool-call-filter.js';
 import type { StreamedTextEvent } from './events.js';
 import { streamedModelCall } from './streamed-model-call.js';
 import type { TracingLookup } from '../tracing/types.js';
-import { modelInfo, runTracingOf, turnTracingActions } from './agent-tracing.js';
+import { modelInfo, turnTracingActions } from './agent-tracing.js';
+import { effect } from '../runtime/index.js';
 
 export interface AgentActorHooks {
   /**
@@ -63,17 +65,15 @@ function agentActor(agent: ChatCompletionAgent, hooks: AgentActorHooks, tracing?
   };
   const info = tracing ? modelInfo(agent) : undefined;
   return agentMachine.provide({
-    actors: {
-      callModel: fromPromise<ChatResponse, ModelCallInput>(({ input, signal }) => {
+    actions: {
+      callModel: effect('callModel', (input: ModelCallInput, { signal }): Promise<ChatResponse> => {
         const run = tracing?.(input.invocationId);
         return run ? run.modelCall(input.agent, info!, input.messages, () => callModel(input, signal)) : callModel(input, signal);
       }),
-      runTools: fromPromise<RunToolsOutput, RunToolsInput>(({ input, signal, self }) => {
-        const run = tracing && runTracingOf(tracing, self);
+      runTools: effect('runTools', (input: RunToolsInput, { signal }): Promise<RunToolsOutput> => {
+        const run = tracing?.(input.invocationId);
         return runTools(tools, input, signal, run ? (call, execute) => run.toolCall(input.agent, call, execute) : undefined);
       }),
-    },
-    actions: {
       ...(hooks.filter ? {
         cacheResponse: assign(({ context, event }) => hearResponse(context, event, hooks.filter!)),
         loadHistory: assign(({ context, event }) => hearHistory(context, event, hooks.filter!)),

@@ -2,15 +2,17 @@
  * The agent actor: one participant of one invocation. It caches what it hears, and on a turn
  * request calls the model and runs the tool loop until a final answer, a control call (handoff,
  * `complete_task`), or the per-turn limit. With `review`, a person reviews the final answer
- * before anyone else hears it. Pure logic: the model call and the tools are invoked actors its
- * factory provides (`createAgentActor`); everything it wants done is an emitted runtime command
- * — so a test can step it with `transition()`. It knows no orchestration: its control tools are
- * data (`controlTools`, see `control-tools.ts`).
+ * before anyone else hears it. Pure logic: the model call and the tool run are effects (see
+ * `runtime/effects.ts`) — the machine asks with a `callModel` / `runTools` action whose params are
+ * the call's input, its factory (`createAgentActor`) performs them, and the answer comes back as a
+ * `callModel.done` / `callModel.error` (`runTools.done` / `runTools.error`) event; everything else
+ * it wants done is an emitted runtime command — so a test can step it with `transition()`. It
+ * knows no orchestration: its control tools are data (`controlTools`, see `control-tools.ts`).
  */
-import { and, assign, emit, enqueueActions, fromPromise, setup, type ActorRefFrom } from 'xstate';
+import { and, assign, emit, enqueueActions, setup, type ActorRefFrom } from 'xstate';
 import { addUsage, ZERO_USAGE, type ChatMessage, type ToolCall, type Usage } from '../agents/chat-message.js';
 import type { ChatResponse, ToolDefinition } from '../agents/chat-client.js';
-import { BUSY_TAG, publishCommand, replyCommand, replyErrorCommand, sendCommand, type AgentIdLike, type MessageEvent, type TopicIdLike } from '../runtime/index.js';
+import { BUSY_TAG, cancelEffect, effect, publishCommand, replyCommand, replyErrorCommand, sendCommand, type AgentIdLike, type EffectEvents, type MessageEvent, type TopicIdLike } from '../runtime/index.js';
 import type {
   AgentResponse, ConversationMessage, HistoryMessage, HumanInputRequest, Reset, ToolApprovalDecision, ToolApprovalRequest,
   TurnOutcome, TurnRequest, UserReply,
@@ -122,7 +124,7 @@ export interface AgentContext {
   deferred: AgentEvent[];
 }
 
-/** What the provided `callModel` actor receives. */
+/** The input of the `callModel` effect (its action's params). */
 export interface ModelCallInput {
   agent: string;
   /** The run, so what the call reports (streamed deltas) reaches its invocation. */
@@ -131,9 +133,11 @@ export interface ModelCallInput {
   tools: ToolDefinition[];
 }
 
-/** What the provided `runTools` actor receives and returns. */
+/** The input and output of the `runTools` effect. */
 export interface RunToolsInput {
   agent: string;
+  /** The run, so the tool calls are traced in their invocation. */
+  invocationId: string;
   calls: ToolCall[];
   /** Calls the human already approved: run them without asking again. */
   approvedIds: string[];
@@ -152,6 +156,13 @@ export type AgentEvent =
   | MessageEvent<Reset>
   | MessageEvent<ToolApprovalDecision>
   | MessageEvent<UserReply>;
+
+/**
+ * Every event the machine takes: the messages the runtime delivers, and the answers of its two
+ * effects (`callModel.done` `{ output: ChatResponse }`, `callModel.error` `{ error }`, and the
+ * same for `runTools` with a {@link RunToolsOutput}).
+ */
+export type AgentMachineEvent = AgentEvent | EffectEvents<'callModel', ChatResponse> | EffectEvents<'runTools', RunToolsOutput>;
 
 const DEFAULT_MAX_TOOL_ITERATIONS = 10;
 const NO_TOOLS: ToolDefinition[] = [];
@@ -205,7 +216,7 @@ type ErrorEvent = { error: unknown };
  * What the agent's context becomes when it hears another agent's turn, through `filter`. The
  * machine's `cacheResponse` uses the built-in modes; a factory can provide one on a custom filter.
  */
-export function hearResponse(context: AgentContext, event: AgentEvent, filter: ResponseFilter): Partial<AgentContext> {
+export function hearResponse(context: AgentContext, event: AgentMachineEvent, filter: ResponseFilter): Partial<AgentContext> {
   const response = (event as MessageEvent<AgentResponse>).message;
   // An out-of-scope answer is not an answer: nobody else keeps any of it.
   if (response.outcome.kind === 'out_of_scope') return {};
@@ -218,7 +229,7 @@ export function hearResponse(context: AgentContext, event: AgentEvent, filter: R
 }
 
 /** What the agent's history becomes from an earlier transcript, through `filter` (see `filterTranscript`). */
-export function hearHistory(context: AgentContext, event: AgentEvent, filter: ResponseFilter): Partial<AgentContext> {
+export function hearHistory(context: AgentContext, event: AgentMachineEvent, filter: ResponseFilter): Partial<AgentContext> {
   const { messages } = (event as MessageEvent<HistoryMessage>).message;
   return { history: [...context.history, ...filterTranscript(messages, context.agent, context.toolCallFilter, filter)] };
 }
@@ -251,29 +262,37 @@ function keepWithResults(messages: ChatMessage[], keep: (m: ChatMessage) => bool
   return out;
 }
 
+/** What the model is sent: the instructions, then the history and the turn so far (within the context window). */
+function modelCallInput(context: AgentContext): ModelCallInput {
+  const turn = context.turn!;
+  const messages = contextWindow([...context.history, ...turn.messages], context.contextWindow);
+  const system: ChatMessage[] = context.instructions ? [{ id: `${context.agent}:instructions`, role: 'system', content: context.instructions }] : [];
+  return { agent: context.agent, invocationId: runOf(context), messages: [...system, ...messages], tools: context.tools };
+}
+
 /**
  * The agent actor's machine (see the file comment). Step it in tests:
  *
  * @example
  * const [idle] = initialTransition(agentMachine, { agent: 'Refund', topic: null });
  * const [busy, actions] = transition(agentMachine, idle, messageEvent({ type: 'turn_request' }));
- * invokedOf(actions)[0].input; // what callModel receives
+ * effectsOf(actions); // [{ name: 'callModel', input: { agent, invocationId, messages, tools } }]
+ * const [done] = transition(agentMachine, busy, effectDone('callModel', { text: 'Refunded.', toolCalls: [], usage }));
  */
 export const agentMachine = setup({
   types: {
     context: {} as AgentContext,
     input: {} as AgentActorInput,
-    events: {} as AgentEvent,
-  },
-  actors: {
-    callModel: fromPromise<ChatResponse, ModelCallInput>(async () => {
-      throw new Error('No model is attached to this agent actor: create it with createAgentActor().');
-    }),
-    runTools: fromPromise<RunToolsOutput, RunToolsInput>(async () => {
-      throw new Error('No tools are attached to this agent actor: create it with createAgentActor().');
-    }),
+    events: {} as AgentMachineEvent,
   },
   actions: {
+    // Placeholders: `createAgentActor` provides the real ones.
+    callModel: effect('callModel', (_input: ModelCallInput, _options): Promise<ChatResponse> => {
+      throw new Error('No model is attached to this agent actor: create it with createAgentActor().');
+    }),
+    runTools: effect('runTools', (_input: RunToolsInput, _options): Promise<RunToolsOutput> => {
+      throw new Error('No tools are attached to this agent actor: create it with createAgentActor().');
+    }),
     report: emit(({ context }, event: ActorEvent) => reportCommand(context.boundary, runOf(context), event)),
     cacheConversation: assign({
       cache: ({ context, event }) => [...context.cache, ...(event as MessageEvent<ConversationMessage>).message.messages],
@@ -396,7 +415,7 @@ export const agentMachine = setup({
       enqueue.emit(replyErrorCommand(new AgentTurnError(context.agent, { cause: (event as unknown as ErrorEvent).error })));
       enqueue.assign({ turn: null });
     }),
-    deferMessage: assign({ deferred: ({ context, event }) => [...context.deferred, event] }),
+    deferMessage: assign({ deferred: ({ context, event }) => [...context.deferred, event as AgentEvent] }),
     handleDeferred: enqueueActions(({ context, enqueue }) => {
       if (context.deferred.length === 0) return;
       for (const event of context.deferred) enqueue.raise(event);
@@ -480,22 +499,16 @@ export const agentMachine = setup({
       initial: 'callingModel',
       states: {
         callingModel: {
-          invoke: {
-            id: 'callModel',
-            src: 'callModel',
-            input: ({ context }) => {
-              const turn = context.turn!;
-              const messages = contextWindow([...context.history, ...turn.messages], context.contextWindow);
-              const system: ChatMessage[] = context.instructions ? [{ id: `${context.agent}:instructions`, role: 'system', content: context.instructions }] : [];
-              return { agent: context.agent, invocationId: runOf(context), messages: [...system, ...messages], tools: context.tools };
-            },
-            onDone: [
+          entry: { type: 'callModel', params: ({ context }) => modelCallInput(context) },
+          exit: cancelEffect('callModel'),
+          on: {
+            'callModel.done': [
               { guard: 'hasToolCalls', target: 'actingOnToolCalls', actions: ['recordModelReply', 'reportToolCalls'] },
               // A plain answer ends the turn here (one step fewer than through `answered`).
               { guard: 'answerNeedsReview', target: '#agent.awaitingReview', actions: ['recordModelReply', 'requestReview'] },
               { target: '#agent.idle', actions: ['recordModelReply', 'respond'] },
             ],
-            onError: { target: '#agent.idle', actions: 'failTurn' },
+            'callModel.error': { target: '#agent.idle', actions: 'failTurn' },
           },
         },
         actingOnToolCalls: {
@@ -505,15 +518,17 @@ export const agentMachine = setup({
           ],
         },
         runningTools: {
-          invoke: {
-            id: 'runTools',
-            src: 'runTools',
-            input: ({ context }) => ({ agent: context.agent, calls: context.turn!.pending, approvedIds: context.turn!.approvedIds }),
-            onDone: [
+          entry: {
+            type: 'runTools',
+            params: ({ context }) => ({ agent: context.agent, invocationId: runOf(context), calls: context.turn!.pending, approvedIds: context.turn!.approvedIds }),
+          },
+          exit: cancelEffect('runTools'),
+          on: {
+            'runTools.done': [
               { guard: 'needsApproval', target: '#agent.awaitingApproval', actions: 'recordToolResults' },
               { target: 'toolsAnswered', actions: 'recordToolResults' },
             ],
-            onError: { target: '#agent.idle', actions: 'failTurn' },
+            'runTools.error': { target: '#agent.idle', actions: 'failTurn' },
           },
         },
         toolsAnswered: {

@@ -4,11 +4,11 @@
  * and the model's identity for model-call spans. Only the logic of traced runs is built with
  * these (see `createTracedAgentActor`), so an untraced run executes exactly the plain machine.
  */
-import { enqueueActions, type AnyActorRef } from 'xstate';
+import { enqueueActions } from 'xstate';
 import type { ChatCompletionAgent } from '../agents/chat-completion-agent.js';
 import { OpenAIChatClient } from '../agents/openai-chat-client.js';
 import type { MessageEvent } from '../runtime/index.js';
-import type { ModelInfo, RunTracing, TracingLookup, TurnEnding } from '../tracing/types.js';
+import type { ModelInfo, TracingLookup, TurnEnding } from '../tracing/types.js';
 import { agentMachine, runOf, type AgentContext } from './agent-machine.js';
 import { TurnLimitError } from './errors.js';
 import type { TurnRequest } from './protocol.js';
@@ -49,15 +49,6 @@ export function turnTracingActions(lookup: TracingLookup): object {
       enqueue(() => trace(context, ending));
     }),
   };
-}
-
-/**
- * The run a tool-running child actor works for. `RunToolsInput` carries no invocation id (the
- * machine's shape stays as it is), but the invoking agent actor's context does.
- */
-export function runTracingOf(lookup: TracingLookup, self: AnyActorRef): RunTracing | undefined {
-  const context = (self._parent?.getSnapshot() as { context?: Partial<AgentContext> } | undefined)?.context;
-  return typeof context?.self?.key === 'string' ? lookup(context.self.key) : undefined;
 }
 
 /**

@@ -19,7 +19,7 @@ import { and, assign, emit, enqueueActions, fromPromise, setup } from 'xstate';
 import { addUsage, type ChatMessage, type Usage } from '../agents/chat-message.js';
 import { TroupeError } from '../core/index.js';
 import {
-  BUSY_TAG, errorCommand, publishCommand, sendCommand, type AgentIdLike, type MessageEvent, type TopicIdLike,
+  BUSY_TAG, cancelEffect, effect, errorCommand, publishCommand, sendCommand, type AgentIdLike, type MessageEvent, type TopicIdLike,
 } from '../runtime/index.js';
 import {
   conversation, turnRequest, type AgentResponse, type Completion, type ConversationMessage, type HistoryMessage,
@@ -27,7 +27,7 @@ import {
 } from './protocol.js';
 import { finalReply } from './replies.js';
 import { reportAction, reportCommand, type ActorEvent } from './events.js';
-import { checkTerminationActor, heardMessages, invokeError, terminated } from './termination.js';
+import { heardMessages, invokeError, terminated, type TerminationEvents, type TerminationInput } from './termination.js';
 
 /** What a group chat's decisions are shown: a deep copy of the run's state, as plain data (changing it changes nothing). */
 export interface GroupChatState {
@@ -118,7 +118,7 @@ export interface GroupChatManagerContext extends GroupChatManagerInput {
 
 type GroupChatManagerEvent =
   | MessageEvent<Kickoff> | MessageEvent<HistoryMessage> | MessageEvent<ConversationMessage>
-  | MessageEvent<AgentResponse> | MessageEvent<UserReply>;
+  | MessageEvent<AgentResponse> | MessageEvent<UserReply> | TerminationEvents;
 
 /**
  * A selector or manager named someone who is not a member. `speaker` is the bad name,
@@ -219,8 +219,6 @@ export const groupChatManagerMachine = setup({
     events: {} as GroupChatManagerEvent,
   },
   actors: {
-    /** Provided: the user's `terminationCondition`. */
-    checkTermination: checkTerminationActor,
     /** Provided: the manager's `shouldTerminate`. */
     shouldTerminate: fromPromise<TerminationDecision, GroupChatDecisionInput>(async () => ({ terminate: false })),
     /** Provided: the manager's `shouldRequestUserInput`. */
@@ -233,6 +231,10 @@ export const groupChatManagerMachine = setup({
     filterResults: fromPromise<ChatMessage[], GroupChatDecisionInput>(async ({ input }) => input.state.conversation.slice(-1)),
   },
   actions: {
+    /** Provided: the user's `terminationCondition` (an effect, not an invoked actor). */
+    // Never ends the run; the orchestration provides the user's condition. (Declared here, with an
+    // untyped `_options`, so XState still infers this machine's action types: see `effect`.)
+    checkTermination: effect('checkTermination', (_input: TerminationInput, _options): boolean => false),
     report: emit(({ context }, event: ActorEvent) => reportCommand(context.boundary, context.invocationId, event)),
     recordHeard: assign({ conversation: ({ context, event }) => [...context.conversation, ...heardMessages(event)] }),
     /** Continuing a conversation: its last agent is the last speaker (round-robin goes on from it). */
@@ -363,16 +365,15 @@ export const groupChatManagerMachine = setup({
     /** 1. The user's termination condition. */
     checkingTermination: {
       tags: [BUSY_TAG],
-      invoke: {
-        id: 'checkTermination',
-        src: 'checkTermination',
-        // A deep copy, like every decision's: the condition may change what it is given.
-        input: ({ context }) => ({ conversation: structuredClone(context.conversation) }),
-        onDone: [
+      // A deep copy, like every decision's: the condition may change what it is given.
+      entry: { type: 'checkTermination', params: ({ context }) => ({ conversation: structuredClone(context.conversation) }) },
+      exit: cancelEffect('checkTermination'),
+      on: {
+        'checkTermination.done': [
           { guard: 'isTerminated', target: 'finishing', actions: { type: 'endWith', params: 'terminated' } },
           { target: 'afterTerminationCondition' },
         ],
-        onError: { target: 'failed', actions: 'failWithError' },
+        'checkTermination.error': { target: 'failed', actions: 'failWithError' },
       },
     },
     afterTerminationCondition: {

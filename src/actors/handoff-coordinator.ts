@@ -7,13 +7,13 @@
  */
 import { and, assign, emit, enqueueActions, setup } from 'xstate';
 import type { ChatMessage } from '../agents/chat-message.js';
-import { BUSY_TAG, errorCommand, sendCommand, type AgentIdLike, type MessageEvent } from '../runtime/index.js';
+import { BUSY_TAG, effect, errorCommand, sendCommand, type AgentIdLike, type MessageEvent } from '../runtime/index.js';
 import {
   turnRequest, type AgentResponse, type Completion, type ConversationMessage, type HistoryMessage, type HumanInputRequest, type Kickoff, type UserReply,
 } from './protocol.js';
 import { completionAnswer, finalReply } from './replies.js';
 import { reportAction, reportCommand, type ActorEvent } from './events.js';
-import { checkTerminationActor, checkingTerminationState, heardMessages, invokeError, terminated } from './termination.js';
+import { checkingTerminationEffectState, heardMessages, invokeError, terminated, type TerminationEvents, type TerminationInput } from './termination.js';
 
 /** Who answers the user's next message. `previous` is an alias of `asker`. */
 export type ResumeWith = 'asker' | 'previous' | 'start';
@@ -32,7 +32,7 @@ export interface HandoffCoordinatorInput {
   /** Agents in autonomous mode, with how many times each may continue without the user. */
   autonomous: Record<string, number>;
   continuationPrompt: string;
-  /** Whether a termination condition is configured (the provided `checkTermination` runs). */
+  /** Whether a termination condition is configured (the provided `checkTermination` effect runs). */
   checkTermination: boolean;
 }
 
@@ -47,7 +47,7 @@ export interface HandoffCoordinatorContext extends HandoffCoordinatorInput {
   openRequest: string | null;
 }
 
-type CoordinatorEvent = MessageEvent<Kickoff> | MessageEvent<HistoryMessage> | MessageEvent<ConversationMessage> | MessageEvent<AgentResponse> | MessageEvent<UserReply>;
+type CoordinatorEvent = MessageEvent<Kickoff> | MessageEvent<HistoryMessage> | MessageEvent<ConversationMessage> | MessageEvent<AgentResponse> | MessageEvent<UserReply> | TerminationEvents;
 
 function response(event: CoordinatorEvent): AgentResponse {
   return (event as MessageEvent<AgentResponse>).message;
@@ -72,11 +72,11 @@ export const handoffCoordinatorMachine = setup({
     input: {} as HandoffCoordinatorInput,
     events: {} as CoordinatorEvent,
   },
-  actors: {
-    /** Provided by the orchestration: the user's termination condition. */
-    checkTermination: checkTerminationActor,
-  },
   actions: {
+    /** Provided by the orchestration: the user's termination condition. */
+    // Never ends the run; the orchestration provides the user's condition. (Declared here, with an
+    // untyped `_options`, so XState still infers this machine's action types: see `effect`.)
+    checkTermination: effect('checkTermination', (_input: TerminationInput, _options): boolean => false),
     report: emit(({ context }, event: ActorEvent) => reportCommand(context.boundary, context.invocationId, event)),
     recordConversation: assign({ conversation: ({ context, event }) => [...context.conversation, ...heardMessages(event)] }),
     /** The first speaker: the start agent, or — continuing a conversation — whom `resumeWith` names. */
@@ -185,14 +185,14 @@ export const handoffCoordinatorMachine = setup({
         ],
       },
     },
-    checkingTerminationAfterReply: checkingTerminationState({ target: 'afterReply' }),
+    checkingTerminationAfterReply: checkingTerminationEffectState({ target: 'afterReply' }),
     afterReply: {
       always: [
         { guard: 'mayContinueAutonomously', target: 'routing', actions: 'continueAutonomously' },
         { target: 'routing', actions: 'askUser' },
       ],
     },
-    checkingTerminationAfterUser: checkingTerminationState({ target: 'routing', actions: 'routeUserTurn' }),
+    checkingTerminationAfterUser: checkingTerminationEffectState({ target: 'routing', actions: 'routeUserTurn' }),
     done: {},
   },
 });

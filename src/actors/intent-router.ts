@@ -21,14 +21,14 @@ import { and, assign, emit, enqueueActions, fromPromise, setup } from 'xstate';
 import { addUsage, ZERO_USAGE, type ChatMessage, type Usage } from '../agents/chat-message.js';
 import { TroupeError } from '../core/index.js';
 import { httpDetails } from './http-details.js';
-import { BUSY_TAG, errorCommand, publishCommand, sendCommand, type AgentIdLike, type MessageEvent, type TopicIdLike } from '../runtime/index.js';
+import { BUSY_TAG, effect, errorCommand, publishCommand, sendCommand, type AgentIdLike, type MessageEvent, type TopicIdLike } from '../runtime/index.js';
 import {
   conversation, turnRequest, type AgentResponse, type Completion, type ConversationMessage, type HistoryMessage, type HumanInputRequest,
   type Kickoff, type Reset, type UserReply,
 } from './protocol.js';
 import { completionAnswer, finalReply } from './replies.js';
 import { reportAction, reportCommand, type ActorEvent } from './events.js';
-import { checkTerminationActor, checkingTerminationState, heardMessages, invokeError, terminated } from './termination.js';
+import { checkingTerminationEffectState, heardMessages, invokeError, terminated, type TerminationEvents, type TerminationInput } from './termination.js';
 
 /**
  * The name the intent router's own token usage goes under in `output.usage.byAgent` (a model
@@ -119,7 +119,7 @@ export interface IntentRouterInput {
    * since nobody answered the latest user message (`conversation` ends with it).
    */
   maxHandoffs: number;
-  /** Whether a termination condition is configured (the provided `checkTermination` runs). */
+  /** Whether a termination condition is configured (the provided `checkTermination` effect runs). */
   checkTermination: boolean;
 }
 
@@ -140,7 +140,7 @@ export interface IntentRouterContext extends IntentRouterInput {
   usage: Usage | null;
 }
 
-type RouterEvent = MessageEvent<Kickoff> | MessageEvent<HistoryMessage> | MessageEvent<ConversationMessage> | MessageEvent<AgentResponse> | MessageEvent<UserReply>;
+type RouterEvent = MessageEvent<Kickoff> | MessageEvent<HistoryMessage> | MessageEvent<ConversationMessage> | MessageEvent<AgentResponse> | MessageEvent<UserReply> | TerminationEvents;
 
 function response(event: RouterEvent): AgentResponse {
   return (event as MessageEvent<AgentResponse>).message;
@@ -215,10 +215,12 @@ export const intentRouterMachine = setup({
     classify: fromPromise<IntentClassification, IntentClassifierInput>(async () => {
       throw new Error('No classifier is attached to this intent router: provide `classify`.');
     }),
-    /** Provided by the orchestration: the user's termination condition. */
-    checkTermination: checkTerminationActor,
   },
   actions: {
+    /** Provided by the orchestration: the user's termination condition. */
+    // Never ends the run; the orchestration provides the user's condition. (Declared here, with an
+    // untyped `_options`, so XState still infers this machine's action types: see `effect`.)
+    checkTermination: effect('checkTermination', (_input: TerminationInput, _options): boolean => false),
     report: emit(({ context }, event: ActorEvent) => reportCommand(context.boundary, context.invocationId, event)),
     /** The classifier's tokens (it answered, whichever member it named). */
     recordClassifierUsage: assign({
@@ -369,8 +371,8 @@ export const intentRouterMachine = setup({
         ],
       },
     },
-    checkingTerminationAfterReply: checkingTerminationState({ target: 'routing', actions: 'askUser' }),
-    checkingTerminationAfterUser: checkingTerminationState({ target: 'routing', actions: 'routeUserTurn' }),
+    checkingTerminationAfterReply: checkingTerminationEffectState({ target: 'routing', actions: 'askUser' }),
+    checkingTerminationAfterUser: checkingTerminationEffectState({ target: 'routing', actions: 'routeUserTurn' }),
     done: {},
   },
 });

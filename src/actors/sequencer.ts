@@ -5,15 +5,15 @@
  */
 import { and, assign, emit, enqueueActions, setup } from 'xstate';
 import type { ChatMessage } from '../agents/chat-message.js';
-import { errorCommand, sendCommand, type AgentIdLike, type MessageEvent } from '../runtime/index.js';
+import { effect, errorCommand, sendCommand, type AgentIdLike, type MessageEvent } from '../runtime/index.js';
 import { turnRequest, type AgentResponse, type Completion, type ConversationMessage, type HistoryMessage, type Kickoff } from './protocol.js';
 import { finalReply } from './replies.js';
-import { checkTerminationActor, checkingTerminationState, heardMessages, invokeError, terminated } from './termination.js';
+import { checkingTerminationEffectState, heardMessages, invokeError, terminated, type TerminationEvents, type TerminationInput } from './termination.js';
 
 export interface SequencerInput {
   members: Array<{ name: string; id: AgentIdLike }>;
   end: AgentIdLike;
-  /** Whether a termination condition is configured (the provided `checkTermination` runs). */
+  /** Whether a termination condition is configured (the provided `checkTermination` effect runs). */
   checkTermination?: boolean;
 }
 
@@ -24,7 +24,7 @@ export interface SequencerContext extends SequencerInput {
   conversation: ChatMessage[];
 }
 
-type SequencerEvent = MessageEvent<Kickoff> | MessageEvent<AgentResponse> | MessageEvent<ConversationMessage> | MessageEvent<HistoryMessage>;
+type SequencerEvent = MessageEvent<Kickoff> | MessageEvent<AgentResponse> | MessageEvent<ConversationMessage> | MessageEvent<HistoryMessage> | TerminationEvents;
 
 function completion(context: SequencerContext, reason: string): Completion {
   const last = context.members[Math.min(context.next, context.members.length - 1)].name;
@@ -43,7 +43,6 @@ export const sequencerMachine = setup({
     input: {} as SequencerInput,
     events: {} as SequencerEvent,
   },
-  actors: { checkTermination: checkTerminationActor },
   guards: {
     isCurrentSpeaker: ({ context, event }) => (event as MessageEvent<AgentResponse>).message.agent === context.members[context.next]?.name,
     isLastMember: ({ context }) => context.next === context.members.length - 1,
@@ -51,6 +50,10 @@ export const sequencerMachine = setup({
     isTerminated: terminated,
   },
   actions: {
+    /** Provided by the orchestration: the user's termination condition. */
+    // Never ends the run; the orchestration provides the user's condition. (Declared here, with an
+    // untyped `_options`, so XState still infers this machine's action types: see `effect`.)
+    checkTermination: effect('checkTermination', (_input: TerminationInput, _options): boolean => false),
     recordHeard: assign({ conversation: ({ context, event }) => (context.checkTermination ? [...context.conversation, ...heardMessages(event)] : context.conversation) }),
     recordReply: assign({ lastReply: ({ event }) => finalReply((event as MessageEvent<AgentResponse>).message) }),
     askFirstMember: emit(({ context }) => sendCommand(turnRequest(), context.members[0].id)),
@@ -85,7 +88,7 @@ export const sequencerMachine = setup({
         ],
       },
     },
-    checkingTermination: checkingTerminationState(
+    checkingTermination: checkingTerminationEffectState(
       { guard: 'isLastMember', target: 'done', actions: 'completeWithLastReply' },
       { target: 'waitingForMember', actions: 'askNextMember' },
     ),

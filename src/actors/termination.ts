@@ -1,10 +1,12 @@
 /**
- * What managers share about ending a run early: the provided `checkTermination` actor (the
- * user's `terminationCondition`), how a manager keeps the transcript it is judged on, and the
- * guard that reads its answer.
+ * What managers share about ending a run early: the provided `checkTermination` effect (the
+ * user's `terminationCondition`, performed by the host and answered with `checkTermination.done`
+ * `{ output: boolean }` / `checkTermination.error` `{ error }`), how a manager keeps the
+ * transcript it is judged on, and the guard that reads its answer. (The collector still invokes
+ * it as the `checkTermination` actor, with {@link checkingTerminationState}.)
  */
 import { fromPromise } from 'xstate';
-import { BUSY_TAG } from '../runtime/index.js';
+import { BUSY_TAG, cancelEffect, type EffectEvents } from '../runtime/index.js';
 import type { ChatMessage } from '../agents/chat-message.js';
 import type { MessageEvent } from '../runtime/index.js';
 import type { AgentResponse, ConversationMessage, HistoryMessage } from './protocol.js';
@@ -13,8 +15,11 @@ export interface TerminationInput {
   conversation: ChatMessage[];
 }
 
-/** Placeholder for the provided termination condition: never ends the run. */
+/** Placeholder for the provided termination condition, as an invoked actor: never ends the run. */
 export const checkTerminationActor = fromPromise<boolean, TerminationInput>(async () => false);
+
+/** The answers of the `checkTermination` effect (add them to a manager's events). */
+export type TerminationEvents = EffectEvents<'checkTermination', boolean>;
 
 /** The messages an event adds to the transcript (history, conversation or an agent's turn). */
 export function heardMessages(event: { type: string }): ChatMessage[] {
@@ -26,15 +31,16 @@ export function terminated({ event }: { event: unknown }): boolean {
   return (event as { output?: unknown }).output === true;
 }
 
-/** The error a failed `checkTermination` (or other invoked decision) ended with. */
+/** The error a failed `checkTermination` (or other invoked decision or effect) ended with. */
 export function invokeError(event: unknown): unknown {
   return (event as { error: unknown }).error;
 }
 
 /**
- * A busy state that runs the provided `checkTermination` on `context.conversation`: true goes to
- * `done` with the machine's `completeTerminated`, false takes the first of `next` whose guard
- * holds, a throw goes to `done` with `failWithError`. Shared by every manager that checks.
+ * A busy state that invokes the provided `checkTermination` actor on `context.conversation`: true
+ * goes to `done` with the machine's `completeTerminated`, false takes the first of `next` whose
+ * guard holds, a throw goes to `done` with `failWithError`. Only the collector still invokes;
+ * the other managers perform the effect ({@link checkingTerminationEffectState}).
  */
 export function checkingTerminationState<const Next extends ReadonlyArray<{ target: string; guard?: string; actions?: string }>>(...next: Next) {
   return {
@@ -48,6 +54,32 @@ export function checkingTerminationState<const Next extends ReadonlyArray<{ targ
         ...next,
       ],
       onError: { target: 'done', actions: 'failWithError' },
+    },
+  } as const;
+}
+
+/**
+ * A busy state that performs the `checkTermination` effect on `context.conversation` (and cancels
+ * it if the state is left otherwise): true goes to `done` with the machine's `completeTerminated`,
+ * false takes the first of `next` whose guard holds, a throw goes to `done` with `failWithError`.
+ * Shared by every manager that checks (but the collector); the machine declares a
+ * `checkTermination` action (an `effect('checkTermination', …)` placeholder the orchestration
+ * replaces) and {@link TerminationEvents} among its events.
+ *
+ * @example
+ * checkingTermination: checkingTerminationEffectState({ target: 'waitingForMember', actions: 'askNextMember' }),
+ */
+export function checkingTerminationEffectState<const Next extends ReadonlyArray<{ target: string; guard?: string; actions?: string }>>(...next: Next) {
+  return {
+    tags: [BUSY_TAG],
+    entry: { type: 'checkTermination', params: ({ context }: { context: { conversation: ChatMessage[] } }): TerminationInput => ({ conversation: context.conversation }) },
+    exit: cancelEffect('checkTermination'),
+    on: {
+      'checkTermination.done': [
+        { guard: 'isTerminated', target: 'done', actions: 'completeTerminated' },
+        ...next,
+      ],
+      'checkTermination.error': { target: 'done', actions: 'failWithError' },
     },
   } as const;
 }

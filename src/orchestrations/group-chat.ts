@@ -92,8 +92,8 @@ export class GroupChatOrchestration<TOut = OrchestrationOutput, TIn = unknown> e
       const decision = <T>(call: (input: GroupChatDecisionInput, signal: AbortSignal) => Promise<T>) =>
         fromPromise<T, GroupChatDecisionInput>(({ input, signal }) => call(input, signal));
       return groupChatManagerMachine.provide({
+        actions: { checkTermination: this.terminationEffect() },
         actors: {
-          checkTermination: this.terminationActor(),
           selectNextSpeaker: decision(async ({ state }, signal): Promise<SpeakerDecision> => speakerDecision(await manager.selectNextSpeaker(state, { signal }))),
           shouldTerminate: decision(async ({ invocationId, state }, signal): Promise<TerminationDecision> =>
             terminationDecision(await manager.shouldTerminate!(state, { signal }), { invocationId, manager: name })),

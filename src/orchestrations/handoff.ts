@@ -198,9 +198,9 @@ export class HandoffOrchestration<TOut = OrchestrationOutput, TIn = unknown> ext
   protected managerLogic(): AnyActorLogic {
     if (this.router) {
       const router = this.router;
-      return this.cachedLogic(intentRouterMachine, () => intentRouterMachine.provide({ actors: { classify: classifyActor(router), checkTermination: this.terminationActor() } }));
+      return this.cachedLogic(intentRouterMachine, () => intentRouterMachine.provide({ actors: { classify: classifyActor(router) }, actions: { checkTermination: this.terminationEffect() } }));
     }
-    return this.cachedLogic(handoffCoordinatorMachine, () => handoffCoordinatorMachine.provide({ actors: { checkTermination: this.terminationActor() } }));
+    return this.cachedLogic(handoffCoordinatorMachine, () => handoffCoordinatorMachine.provide({ actions: { checkTermination: this.terminationEffect() } }));
   }
 
   protected managerInput(ids: RunIds): HandoffCoordinatorInput | IntentRouterInput {

@@ -20,6 +20,7 @@ import { startExecutorMachine, type StartMessage } from '../actors/start-executo
 import { humanGatewayMachine, type AskHumanInput, type HumanReply, type OpenRequest } from '../actors/human-gateway.js';
 import type { ActorEvent, BoundaryMessage } from '../actors/events.js';
 import type { TerminationInput } from '../actors/termination.js';
+import { effect } from '../runtime/effects.js';
 import {
   DuplicateAgentTypeError, RuntimeStateError, TypeSubscription, sanitizeName,
   type AgentIdLike, type AgentRuntime, type TopicIdLike,
@@ -543,10 +544,16 @@ export abstract class Orchestration<TOut = OrchestrationOutput, TIn = unknown> {
     return this.bindings.map((m) => ({ name: m.name, id: { type: `${ids.prefix}.${m.slug}`, key: ids.key } }));
   }
 
-  /** The provided `checkTermination` actor: the user's `terminationCondition`. */
+  /** The provided `checkTermination` actor: the user's `terminationCondition` (the collector invokes it). */
   protected terminationActor() {
     const condition = this.options.terminationCondition;
     return fromPromise<boolean, TerminationInput>(async ({ input }) => Boolean(await condition?.(input.conversation)));
+  }
+
+  /** The provided `checkTermination` effect: the user's `terminationCondition` (the other managers perform it). */
+  protected terminationEffect() {
+    const condition = this.options.terminationCondition;
+    return effect('checkTermination', async (input: TerminationInput) => Boolean(await condition?.(input.conversation)));
   }
 
   /** Applies the output transform or structured output; the default output otherwise. */

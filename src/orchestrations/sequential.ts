@@ -48,7 +48,7 @@ export class SequentialOrchestration<TOut = OrchestrationOutput, TIn = unknown> 
   }
 
   protected managerLogic(): AnyActorLogic {
-    return this.cachedLogic(sequencerMachine, () => sequencerMachine.provide({ actors: { checkTermination: this.terminationActor() } }));
+    return this.cachedLogic(sequencerMachine, () => sequencerMachine.provide({ actions: { checkTermination: this.terminationEffect() } }));
   }
 
   protected managerInput(ids: RunIds): SequencerInput {

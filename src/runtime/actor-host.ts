@@ -12,6 +12,7 @@ import { runHandlers } from './intervention-chain.js';
 import { settleRpc, type Reply } from './rpc.js';
 import { fail, report, type RuntimeCore } from './runtime-core.js';
 import { relayEvent, stopHostedActor } from './xstate-internals.js';
+import { abortEffects, resumeEffect } from './effects.js';
 
 export interface Hosted {
   readonly id: AgentId;
@@ -73,8 +74,11 @@ function createFor(core: RuntimeCore, d: Delivery): Hosted | undefined {
   return undefined;
 }
 
-/** Creates, wires and starts the actor for `id` (from its factory, optionally at a snapshot). */
-export function hostActor(core: RuntimeCore, id: AgentId, snapshot?: Snapshot<unknown>): Hosted {
+/**
+ * Creates, wires and starts the actor for `id` (from its factory, optionally at a snapshot, with
+ * the effects it was performing when saved: they are performed again, a snapshot does not hold them).
+ */
+export function hostActor(core: RuntimeCore, id: AgentId, snapshot?: Snapshot<unknown>, effects?: ReadonlyArray<{ name: string; input: unknown }>): Hosted {
   const spec = core.factories.get(id.type)!({ id, runtime: core.runtime });
   const logic = isLogic(spec) ? spec : spec?.logic;
   if (!isLogic(logic)) {
@@ -93,6 +97,7 @@ export function hostActor(core: RuntimeCore, id: AgentId, snapshot?: Snapshot<un
   });
   ref.start();
   h.starting = false;
+  if (effects && !h.gone) for (const { name, input } of effects) resumeEffect(ref, name, input);
   return h;
 }
 
@@ -176,13 +181,15 @@ function finishCurrent(core: RuntimeCore, h: Hosted): void {
 /**
  * Removes an actor that stopped (done, failed, unregistered or closed) and settles everything
  * that was waiting on it, so nothing hangs. With `stop` the runtime stops it (aborting its
- * invoked work) and `error`, if any, is what its current and mailboxed RPCs reject with.
+ * invoked work) and `error`, if any, is what its current and mailboxed RPCs reject with. Either
+ * way the effects it has in flight are aborted (their answers would reach nobody).
  */
 export function retireActor(core: RuntimeCore, h: Hosted, error: unknown, stop: boolean): void {
   if (h.gone) return;
   h.gone = true;
   removeActor(core.actors, h);
   setBusy(core, h, false);
+  abortEffects(h.ref);
   if (stop) stopHostedActor(h.ref);
   const current = h.current;
   h.current = null;

@@ -27,7 +27,8 @@ export interface RuntimeState {
   readonly version: 1;
   /** Set when only the actors with this `AgentId.key` (one invocation) were saved. */
   readonly key?: string;
-  readonly actors: Array<{ id: AgentIdLike; snapshot: unknown }>;
+  /** `effects`: the calls (see `effect`) an actor had in flight when saved; loading performs them again. */
+  readonly actors: Array<{ id: AgentIdLike; snapshot: unknown; effects?: Array<{ name: string; input: unknown }> }>;
   readonly queue: Array<{ message: Message; recipient: AgentIdLike; sender?: AgentIdLike; topic?: TopicIdLike }>;
 }
 

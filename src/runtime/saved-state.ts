@@ -6,6 +6,7 @@ import type { RuntimeState } from './agent-runtime.js';
 import { InvalidArgumentError, MessageDroppedError, UnknownAgentTypeError } from './errors.js';
 import { hostActor, retireActor, retireAllWithKey, type Hosted } from './actor-host.js';
 import { enqueue } from './delivery-loop.js';
+import { inFlightEffects } from './effects.js';
 import type { Delivery } from './envelope.js';
 import { nextEnvelopeId, report, sourceOf, type RuntimeCore } from './runtime-core.js';
 
@@ -22,7 +23,8 @@ const TopicIdSchema = z.object({ type: z.string(), source: z.string() });
 export const RuntimeStateSchema = z.object({
   version: z.literal(RUNTIME_STATE_VERSION),
   key: z.string().optional(),
-  actors: z.array(z.object({ id: AgentIdSchema, snapshot: z.unknown() })),
+  // `effects`: the calls it had in flight (name and input), performed again on load.
+  actors: z.array(z.object({ id: AgentIdSchema, snapshot: z.unknown(), effects: z.array(z.object({ name: z.string().min(1), input: z.unknown() })).optional() })),
   queue: z.array(z.object({
     // A message keeps every field it has.
     message: z.looseObject({ type: z.string().min(1) }),
@@ -43,7 +45,8 @@ export function snapshotState(actors: Iterable<Hosted>, queue: Delivery[], key?:
   const savedActors: RuntimeState['actors'] = [];
   const savedQueue: QueuedMessage[] = [];
   for (const h of actors) {
-    savedActors.push({ id: h.id.toJSON(), snapshot: h.ref.getPersistedSnapshot() });
+    const effects = inFlightEffects(h.ref);
+    savedActors.push({ id: h.id.toJSON(), snapshot: h.ref.getPersistedSnapshot(), ...(effects.length > 0 ? { effects } : {}) });
     for (const d of h.mailbox) savedQueue.push(queued(d));
   }
   for (const d of queue) savedQueue.push(queued(d));
@@ -84,10 +87,10 @@ export function restoreState(core: RuntimeCore, state: RuntimeState, key: string
     if (!core.factories.has(id.type)) throw new UnknownAgentTypeError(id.type);
   }
   if (key !== undefined) retireAllWithKey(core, key, 'was replaced by loadState');
-  for (const { id, snapshot } of actors) {
+  for (const { id, snapshot, effects } of actors) {
     const existing = core.actors.byId.get(agentIdKey(id));
     if (existing) retireActor(core, existing, new MessageDroppedError(`Actor "${agentIdKey(id)}" was replaced by loadState.`), true);
-    const h = hostActor(core, AgentId.from(id), snapshot as Snapshot<unknown>);
+    const h = hostActor(core, AgentId.from(id), snapshot as Snapshot<unknown>, effects);
     const restored = h.ref.getSnapshot() as Snapshot<unknown> & { error?: unknown };
     if (restored.status === 'error') report(core, { error: restored.error, agent: h.id });
   }

@@ -5,6 +5,7 @@
 import type { AnyEventObject, EventObject } from 'xstate';
 import type { EnvelopeInfo, Message, MessageEvent, RuntimeCommand } from '../runtime/actor-contract.js';
 import type { ActorEvent, BoundaryMessage } from '../actors/events.js';
+import { effectNameOf, type EffectDoneEvent, type EffectErrorEvent } from '../runtime/effects.js';
 
 let envelopeCount = 0;
 
@@ -19,7 +20,30 @@ export function messageEvent<M extends Message>(message: M, envelope: Partial<En
 }
 
 /**
- * `xstate.done.actor.<id>`: an invoked actor (e.g. `callModel`) finished with `output`.
+ * `<name>.done`: the host's answer when the effect `name` (e.g. `callModel`, `runTools`,
+ * `checkTermination`) succeeded with `output`. Feed it to the step after the one that asked.
+ *
+ * @example
+ * const [busy, actions] = transition(agentMachine, idle, messageEvent({ type: 'turn_request' }));
+ * effectsOf(actions); // [{ name: 'callModel', input: { agent, invocationId, messages, tools } }]
+ * const [done] = transition(agentMachine, busy, effectDone('callModel', { text: 'hi', toolCalls: [], usage }));
+ */
+export function effectDone<N extends string, O>(name: N, output: O): EffectDoneEvent<N, O> {
+  return { type: `${name}.done`, output };
+}
+
+/**
+ * `<name>.error`: the host's answer when the effect `name` failed with `error`.
+ *
+ * @example
+ * const [idle, actions] = transition(agentMachine, busy, effectError('callModel', new Error('rate limited')));
+ */
+export function effectError<N extends string>(name: N, error: unknown): EffectErrorEvent<N> {
+  return { type: `${name}.error`, error };
+}
+
+/**
+ * `xstate.done.actor.<id>`: an invoked actor (e.g. a group chat's `selectNextSpeaker`) finished with `output`.
  * Typed as whatever event the machine takes (`E`), since XState does not list these events.
  *
  * @example
@@ -41,6 +65,8 @@ export function errorEvent<E = any>(invokeId: string, error: unknown): E {
 interface ActionLike {
   type: string;
   params?: unknown;
+  /** The implementation (`transition()` returns it with each action). */
+  exec?: unknown;
 }
 
 function emitted(actions: readonly ActionLike[]): RuntimeCommand[] {
@@ -73,7 +99,24 @@ export function boundaryOf(actions: readonly ActionLike[]): BoundaryMessage[] {
   return emitted(actions).filter(toBoundary).map((c) => (c as Extract<RuntimeCommand, { type: 'runtime.send' }>).message as unknown as BoundaryMessage);
 }
 
-/** The input of each actor the step started (e.g. what `callModel` will be called with). */
+/**
+ * The effects the step asked the host to perform, in order: each one's name and input (e.g. what
+ * `callModel` will be called with). Answer one with {@link effectDone} or {@link effectError}.
+ *
+ * @example
+ * const [busy, actions] = transition(agentMachine, idle, messageEvent({ type: 'turn_request' }));
+ * effectsOf(actions)[0]; // { name: 'callModel', input: { agent: 'Refund', invocationId: 'run', messages, tools } }
+ */
+export function effectsOf(actions: readonly ActionLike[]): Array<{ name: string; input: unknown }> {
+  const out: Array<{ name: string; input: unknown }> = [];
+  for (const a of actions) {
+    const name = effectNameOf(a.exec);
+    if (name !== undefined) out.push({ name, input: a.params });
+  }
+  return out;
+}
+
+/** The input of each actor the step started (e.g. what a group chat's `selectNextSpeaker` will be called with). */
 export function invokedOf(actions: readonly ActionLike[]): Array<{ id: string; src: unknown; input: unknown }> {
   return actions
     .filter((a) => a.type === 'xstate.spawnChild')

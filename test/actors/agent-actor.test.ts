@@ -1,12 +1,14 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { initialTransition, transition } from 'xstate';
-import { SequentialOrchestration, TurnLimitError, tool, type InProcessRuntime } from '../../src/index.js';
+import { AgentId, InProcessRuntime, MessageDroppedError, SequentialOrchestration, TurnLimitError, tool, type ChatCompletionAgent, type RuntimeState } from '../../src/index.js';
+import type { ChatResponse } from '../../src/agents/chat-client.js';
+import { recorder, type Delivery } from '../runtime/fixtures.js';
 import { createAgentActor } from '../../src/actors/agent-actor.js';
 import type { AgentResponse } from '../../src/actors/protocol.js';
 import type { ResponseFilter } from '../../src/actors/tool-call-filter.js';
 import type { ChatMessage } from '../../src/agents/chat-message.js';
-import { invokedOf, messageEvent } from '../../src/testing/step.js';
+import { effectsOf, messageEvent } from '../../src/testing/step.js';
 import { agent, collect, scripted, startedRuntime } from '../orchestrations/helpers.js';
 
 let runtime: InProcessRuntime;
@@ -160,7 +162,7 @@ describe('createAgentActor with a custom tool-call filter (stepped)', () => {
     ]);
     expect(s.context.history.map((m) => m.id)).toEqual(['u', 't1', 'r1', 'r1t', 'o1']);
     const [, actions] = transition(logic, s, messageEvent({ type: 'turn_request' }));
-    expect((invokedOf(actions)[0].input as { messages: ChatMessage[] }).messages.map((m) => m.id)).toEqual(['u', 't1', 'r1', 'r1t', 'o1']);
+    expect((effectsOf(actions)[0].input as { messages: ChatMessage[] }).messages.map((m) => m.id)).toEqual(['u', 't1', 'r1', 'r1t', 'o1']);
   });
 
   it('receives the responding agent as `from` for a live agent_response', () => {
@@ -177,5 +179,88 @@ describe('createAgentActor with a custom tool-call filter (stepped)', () => {
     [s] = transition(logic, s, messageEvent(response));
     expect(seen).toEqual([{ from: 'Orders', to: 'Refund', mode: 'handoffOnly', controls: [], ids: ['o0', 'o0t', 'o1'] }]);
     expect(s.context.cache.map((m) => m.id)).toEqual(['o1']);
+  });
+});
+
+describe('agent actor: an aborted model call', () => {
+  /** A client that answers only when the test says so, ignoring its signal (like an uncooperative SDK). */
+  function handHeld() {
+    const requests: Array<{ signal?: AbortSignal; answer: (text: string) => void }> = [];
+    const client = {
+      complete: (request: { signal?: AbortSignal }) => new Promise<ChatResponse>((resolve) => {
+        requests.push({ signal: request.signal, answer: (text) => resolve({ text, toolCalls: [], usage: { inputTokens: 1, outputTokens: 1, totalTokens: 2 } }) });
+      }),
+      stream: () => { throw new Error('not streamed'); },
+    };
+    return { requests, client };
+  }
+
+  it('is aborted when its run is retired, and its late answer reaches neither that actor nor the next turn of the same AgentId', async () => {
+    const { requests, client } = handHeld();
+    const refund = agent('Refund', client);
+    const runtime = new InProcessRuntime();
+    const log: Delivery[] = [];
+    try {
+      const self = new AgentId('refund', 'k');
+      runtime.registerFactory('refund', ({ id }) => ({
+        logic: createAgentActor(refund),
+        input: { agent: 'Refund', invocationId: id.key, self: id, boundary: { type: 'boundary', key: id.key }, gateway: { type: 'gateway', key: id.key }, topic: null },
+      }));
+      runtime.registerFactory('boundary', () => recorder(log));
+      runtime.start();
+      const firstTurn = runtime.sendMessage({ type: 'turn_request' }, self);
+      while (requests.length === 0) await new Promise((r) => setTimeout(r, 1));
+      runtime.retireKey('k');
+      await expect(firstTurn).rejects.toBeInstanceOf(MessageDroppedError);
+      expect(requests[0].signal?.aborted).toBe(true);
+
+      const secondTurn = runtime.sendMessage({ type: 'turn_request' }, self); // a fresh actor, same AgentId
+      while (requests.length === 1) await new Promise((r) => setTimeout(r, 1));
+      requests[0].answer('stale'); // the retired call's late answer
+      await new Promise((r) => setTimeout(r, 5));
+      expect(runtime.getActor(self)!.getSnapshot().value).toEqual({ working: 'callingModel' });
+      requests[1].answer('fresh');
+      const response = await secondTurn as AgentResponse;
+      expect(response.text).toBe('fresh');
+      await runtime.stopWhenIdle();
+      const said = log.filter((d) => d.type === 'invocation_event').map((d) => (d.message.event as { message?: { content: string } }).message?.content);
+      expect(said).toEqual(['fresh']);
+    } finally {
+      await runtime.close();
+    }
+  });
+
+  it('saved mid-call, it is called again on load with the same input, and the turn finishes', async () => {
+    const { requests, client } = handHeld();
+    const factory = (model: ChatCompletionAgent['client']) => ({ id }: { id: AgentId }) => ({
+      logic: createAgentActor(agent('Refund', model)),
+      input: { agent: 'Refund', instructions: 'Be brief.', invocationId: id.key, self: id, boundary: { type: 'boundary', key: id.key }, gateway: { type: 'gateway', key: id.key }, topic: null },
+    });
+    const self = new AgentId('refund', 'k');
+    const first = new InProcessRuntime();
+    const second = new InProcessRuntime();
+    const log: Delivery[] = [];
+    try {
+      first.registerFactory('refund', factory(client));
+      first.start();
+      void first.sendMessage({ type: 'conversation', messages: [{ id: 'u1', role: 'user', content: 'refund order 7' }] }, self);
+      void first.sendMessage({ type: 'turn_request' }, self).catch(() => {});
+      while (requests.length === 0) await new Promise((r) => setTimeout(r, 1));
+      const state = JSON.parse(JSON.stringify(await first.saveState({ key: 'k' }))) as RuntimeState;
+      expect(state.actors[0].effects).toEqual([{ name: 'callModel', input: expect.objectContaining({ agent: 'Refund', invocationId: 'k' }) }]);
+
+      const model = scripted([{ text: 'Refunded.' }]);
+      second.registerFactory('refund', factory(model));
+      second.registerFactory('boundary', () => recorder(log));
+      await second.loadState(state, { key: 'k' });
+      second.start();
+      await second.stopWhenIdle();
+      expect(model.requests.map((r) => r.messages.map((m) => m.content))).toEqual([['Be brief.', 'refund order 7']]);
+      expect(log.map((d) => (d.message.event as { type: string }).type)).toEqual(['agent_response']);
+      expect(second.getActor(self)!.getSnapshot().value).toBe('idle');
+    } finally {
+      await first.close();
+      await second.close();
+    }
   });
 });

@@ -3,7 +3,7 @@ import { initialTransition, transition, type SnapshotFrom } from 'xstate';
 import { agentMachine, type AgentActorInput } from '../../src/actors/agent-machine.js';
 import { AgentTurnError, TurnLimitError } from '../../src/actors/errors.js';
 import type { ControlTool } from '../../src/actors/control-tools.js';
-import { boundaryOf, commandsOf, doneEvent, errorEvent, invokedOf, messageEvent, reportsOf } from '../../src/testing/step.js';
+import { boundaryOf, commandsOf, effectDone, effectError, effectsOf, messageEvent, reportsOf } from '../../src/testing/step.js';
 import type { AgentResponse, HumanInputRequest, ToolApprovalRequest } from '../../src/actors/protocol.js';
 import type { ChatMessage, ToolCall } from '../../src/agents/chat-message.js';
 import type { RuntimeCommand } from '../../src/runtime/index.js';
@@ -26,10 +26,10 @@ function step(snapshot: Snap, event: unknown) {
   return transition(agentMachine, snapshot, event as never);
 }
 function reply(text: string, toolCalls: ToolCall[] = []) {
-  return doneEvent('callModel', { text, toolCalls, usage });
+  return effectDone('callModel', { text, toolCalls, usage });
 }
 function modelInput(actions: Actions): ChatMessage[] {
-  const call = invokedOf(actions).find((a) => a.id === 'callModel');
+  const call = effectsOf(actions).find((a) => a.name === 'callModel');
   expect(call, 'callModel was invoked').toBeDefined();
   return (call!.input as { messages: ChatMessage[] }).messages;
 }
@@ -53,8 +53,8 @@ describe('agent machine (stepped, no runtime)', () => {
     const [busy, actions] = step(s, messageEvent({ type: 'turn_request' }));
     expect(busy.value).toEqual({ working: 'callingModel' });
     expect(busy.hasTag('busy')).toBe(true);
-    const [call] = invokedOf(actions);
-    expect(call.id).toBe('callModel');
+    const [call] = effectsOf(actions);
+    expect(call.name).toBe('callModel');
     expect((call.input as { messages: ChatMessage[] }).messages.map((m) => [m.role, m.content])).toEqual([
       ['system', 'Be brief.'],
       ['user', 'refund order 7'],
@@ -88,8 +88,8 @@ describe('agent machine (stepped, no runtime)', () => {
     [s, actions] = step(s, reply('', calls));
     expect(s.value).toEqual({ working: 'runningTools' });
     expect(reportsOf(actions).map((r) => r.type)).toEqual(['tool_call', 'tool_call']);
-    expect((invokedOf(actions)[0].input as { calls: unknown[] }).calls).toEqual(calls);
-    [s, actions] = step(s, doneEvent('runTools', {
+    expect((effectsOf(actions)[0].input as { calls: unknown[] }).calls).toEqual(calls);
+    [s, actions] = step(s, effectDone('runTools', {
       results: [
         { toolCallId: 'c2', name: 'lookup', content: 'two', isError: false },
         { toolCallId: 'c1', name: 'lookup', content: 'Error: bad id', isError: true },
@@ -118,7 +118,7 @@ describe('agent machine (stepped, no runtime)', () => {
     const call = { id: 'c1', name: 'process_refund', arguments: '{}' };
     [s] = step(s, reply('', [call]));
     let actions;
-    [s, actions] = step(s, doneEvent('runTools', { results: [], needApproval: [call] }));
+    [s, actions] = step(s, effectDone('runTools', { results: [], needApproval: [call] }));
     expect(s.value).toBe('awaitingApproval');
     expect(s.hasTag('busy')).toBe(false);
     const request: ToolApprovalRequest = { type: 'tool_approval_request', requestId: 'inv1:approval:Refund:c1', agent: 'Refund', toolCall: call, replyTo: ids.self };
@@ -129,10 +129,10 @@ describe('agent machine (stepped, no runtime)', () => {
     const [same, ignored] = step(s, messageEvent({ type: 'tool_approval_decision', requestId: 'nope', approved: true }));
     expect(same.value).toBe('awaitingApproval');
     expect(commandsOf(ignored)).toEqual([]);
-    expect(invokedOf(ignored)).toEqual([]);
+    expect(effectsOf(ignored)).toEqual([]);
     [s, actions] = step(s, messageEvent({ type: 'tool_approval_decision', requestId: 'inv1:approval:Refund:c1', approved: true }));
     expect(s.value).toEqual({ working: 'runningTools' });
-    expect(invokedOf(actions)[0].input).toMatchObject({ approvedIds: ['c1'], calls: [{ id: 'c1' }] });
+    expect(effectsOf(actions)[0].input).toMatchObject({ approvedIds: ['c1'], calls: [{ id: 'c1' }] });
   });
 
   it('approval request ids are unique across runs and agents (invocation, agent and call id)', () => {
@@ -140,7 +140,7 @@ describe('agent machine (stepped, no runtime)', () => {
       let [s] = initialTransition(agentMachine, { agent, topic, invocationId });
       [s] = step(s, messageEvent({ type: 'turn_request' }));
       [s] = step(s, reply('', [{ id: 'call_0_0', name: 'wipe', arguments: '{}' }]));
-      const [, actions] = step(s, doneEvent('runTools', { results: [], needApproval: [{ id: 'call_0_0', name: 'wipe', arguments: '{}' }] }));
+      const [, actions] = step(s, effectDone('runTools', { results: [], needApproval: [{ id: 'call_0_0', name: 'wipe', arguments: '{}' }] }));
       return (sends(actions)[0].message as unknown as ToolApprovalRequest).requestId;
     };
     const all = [requestOf('A', 'inv1'), requestOf('B', 'inv1'), requestOf('A', 'inv2')];
@@ -153,24 +153,24 @@ describe('agent machine (stepped, no runtime)', () => {
     const calls = [{ id: 'a', name: 'wipe', arguments: '{}' }, { id: 'b', name: 'wipe', arguments: '{}' }];
     [s] = step(s, reply('', calls));
     let actions;
-    [s, actions] = step(s, doneEvent('runTools', { results: [], needApproval: calls }));
+    [s, actions] = step(s, effectDone('runTools', { results: [], needApproval: calls }));
     expect(sends(actions).map((c) => (c.message as unknown as ToolApprovalRequest).requestId)).toEqual(['inv1:approval:Refund:a', 'inv1:approval:Refund:b']);
     [s, actions] = step(s, messageEvent({ type: 'tool_approval_decision', requestId: 'inv1:approval:Refund:b', approved: false, reason: 'no' }));
     expect(s.value).toBe('awaitingApproval');
-    expect(invokedOf(actions)).toEqual([]);
+    expect(effectsOf(actions)).toEqual([]);
     // The same decision again is not "the last one".
     [s, actions] = step(s, messageEvent({ type: 'tool_approval_decision', requestId: 'inv1:approval:Refund:b', approved: true }));
     expect(s.value).toBe('awaitingApproval');
     [s, actions] = step(s, messageEvent({ type: 'tool_approval_decision', requestId: 'inv1:approval:Refund:a', approved: true }));
     expect(s.value).toEqual({ working: 'runningTools' });
-    expect(invokedOf(actions)[0].input).toMatchObject({ approvedIds: ['a'], calls: [{ id: 'a' }] });
+    expect(effectsOf(actions)[0].input).toMatchObject({ approvedIds: ['a'], calls: [{ id: 'a' }] });
   });
 
   it('a rejected approval goes back to the model as a tool result', () => {
     let [s] = start({ invocationId: 'inv1' });
     [s] = step(s, messageEvent({ type: 'turn_request' }));
     [s] = step(s, reply('', [{ id: 'c1', name: 'process_refund', arguments: '{}' }]));
-    [s] = step(s, doneEvent('runTools', { results: [], needApproval: [{ id: 'c1', name: 'process_refund', arguments: '{}' }] }));
+    [s] = step(s, effectDone('runTools', { results: [], needApproval: [{ id: 'c1', name: 'process_refund', arguments: '{}' }] }));
     const [next, actions] = step(s, messageEvent({ type: 'tool_approval_decision', requestId: 'inv1:approval:Refund:c1', approved: false, reason: 'too much' }));
     expect(next.value).toEqual({ working: 'callingModel' });
     expect(modelInput(actions).at(-1)).toMatchObject({ role: 'tool', toolCallId: 'c1', content: expect.stringContaining('Rejected by the user: too much') });
@@ -182,7 +182,7 @@ describe('agent machine (stepped, no runtime)', () => {
     [s] = step(s, messageEvent({ type: 'turn_request' }, { rpc: true }));
     let n = 0;
     const loop = () => reply('', [{ id: `c${++n}`, name: 'lookup', arguments: '{}' }]);
-    const answered = (id: string) => doneEvent('runTools', { results: [{ toolCallId: id, name: 'lookup', content: 'x', isError: false }], needApproval: [] });
+    const answered = (id: string) => effectDone('runTools', { results: [{ toolCallId: id, name: 'lookup', content: 'x', isError: false }], needApproval: [] });
     let actions;
     [s] = step(s, loop());
     [s] = step(s, answered(s.context.turn!.pending[0].id));
@@ -204,7 +204,7 @@ describe('agent machine (stepped, no runtime)', () => {
     let [s] = start();
     [s] = step(s, messageEvent({ type: 'turn_request' }));
     const boom = new Error('HTTP 500');
-    const [idle, actions] = step(s, errorEvent('callModel', boom));
+    const [idle, actions] = step(s, effectError('callModel', boom));
     expect(idle.value).toBe('idle');
     expect(commandsOf(actions).map((c) => c.type)).toEqual(['runtime.reply_error']);
     const error = (commandsOf(actions)[0] as { error: AgentTurnError }).error;
@@ -223,7 +223,7 @@ describe('agent machine (stepped, no runtime)', () => {
       { id: 'h3', name: 'transfer_to_Wizard', arguments: '{}' },
     ]));
     expect(done.value).toBe('idle');
-    expect(invokedOf(actions)).toEqual([]); // handoffs never run as tools
+    expect(effectsOf(actions)).toEqual([]); // handoffs never run as tools
     const response = published(actions)[0];
     expect(response.outcome).toEqual({ kind: 'handoff', target: 'Orders', reason: 'order question', toolCallId: 'h1' });
     expect(response.text).toBe('');
@@ -285,7 +285,7 @@ describe('agent machine (stepped, no runtime)', () => {
     [s] = step(s, messageEvent({ type: 'turn_request' }));
     const [next, actions] = step(s, reply('', [{ id: 'm', name: 'transfer_to_savings', arguments: '{}' }]));
     expect(next.value).toEqual({ working: 'runningTools' });
-    expect((invokedOf(actions)[0].input as { calls: Array<{ name: string }> }).calls.map((c) => c.name)).toEqual(['transfer_to_savings']);
+    expect((effectsOf(actions)[0].input as { calls: Array<{ name: string }> }).calls.map((c) => c.name)).toEqual(['transfer_to_savings']);
   });
 
   it("keep 'latestResponse' keeps the agent's own tool results with their calls", () => {
@@ -330,7 +330,7 @@ describe('agent machine: message ids', () => {
     let [s] = start({ tools: [{ name: 'lookup', description: 'd', parameters: {} }] });
     [s] = step(s, messageEvent({ type: 'turn_request' }, { id: 'e7' }));
     [s] = step(s, reply('', [{ id: 'x', name: 'lookup', arguments: '{}' }, { id: 'y', name: 'lookup', arguments: '{}' }]));
-    [s] = step(s, doneEvent('runTools', { results: [{ toolCallId: 'x', name: 'lookup', content: '1', isError: false }, { toolCallId: 'y', name: 'lookup', content: '2', isError: false }], needApproval: [] }));
+    [s] = step(s, effectDone('runTools', { results: [{ toolCallId: 'x', name: 'lookup', content: '1', isError: false }, { toolCallId: 'y', name: 'lookup', content: '2', isError: false }], needApproval: [] }));
     const [, actions] = step(s, reply('done'));
     expect(published(actions)[0].messages.map((m) => m.id)).toEqual(['Refund:e7:0', 'Refund:e7:0:result:0', 'Refund:e7:0:result:1', 'Refund:e7:3']);
   });
@@ -341,7 +341,7 @@ describe('agent machine: message ids', () => {
       [s] = step(s, messageEvent({ type: 'turn_request' }, { id: 'same-envelope' }));
       for (let i = 0; i < 2; i++) {
         [s] = step(s, reply('', [{ id: 'call_0_0', name: 'lookup', arguments: '{}' }]));
-        [s] = step(s, doneEvent('runTools', { results: [{ toolCallId: 'call_0_0', name: 'lookup', content: `r${i}`, isError: false }], needApproval: [] }));
+        [s] = step(s, effectDone('runTools', { results: [{ toolCallId: 'call_0_0', name: 'lookup', content: `r${i}`, isError: false }], needApproval: [] }));
       }
       const [, actions] = step(s, reply('done'));
       return published(actions)[0].messages;
@@ -512,7 +512,7 @@ describe('agent machine: human review of answers', () => {
       const [s, actions] = step(s0, messageEvent({ type: 'user_reply', requestId: 'inv1:human:1', message }));
       expect(s.value).toBe('awaitingReview');
       expect(commandsOf(actions)).toEqual([]);
-      expect(invokedOf(actions)).toEqual([]);
+      expect(effectsOf(actions)).toEqual([]);
       expect(boundaryOf(actions)).toEqual([]);
     }
   });

@@ -6,7 +6,7 @@ import { sequencerMachine } from '../../src/actors/sequencer.js';
 import { collectorMachine } from '../../src/actors/collector.js';
 import type { AgentResponse } from '../../src/actors/protocol.js';
 import type { ChatMessage } from '../../src/agents/chat-message.js';
-import { boundaryOf, commandsOf, doneEvent, errorEvent, invokedOf, messageEvent, reportsOf } from '../../src/testing/step.js';
+import { boundaryOf, commandsOf, doneEvent, effectDone, effectError, effectsOf, errorEvent, invokedOf, messageEvent, reportsOf } from '../../src/testing/step.js';
 
 const topic = { type: 'r.conversation', source: 'main' };
 const end = { type: 'r.end', key: 'main' };
@@ -150,8 +150,8 @@ describe('sequencer', () => {
     expect(s.value).toBe('checkingTermination');
     expect(s.hasTag('busy')).toBe(true);
     expect(commandsOf(actions)).toEqual([]);
-    const [check] = invokedOf(actions);
-    expect(check.id).toBe('checkTermination');
+    const [check] = effectsOf(actions);
+    expect(check.name).toBe('checkTermination');
     expect((check.input as { conversation: ChatMessage[] }).conversation.map((m) => m.id)).toEqual(['h', 't', 'A-call', 'A-r', 'A-x']);
   });
 
@@ -159,7 +159,7 @@ describe('sequencer', () => {
     let [s] = initialTransition(sequencerMachine, { members, end, checkTermination: true });
     [s] = transition(sequencerMachine, s, messageEvent({ type: 'kickoff' }));
     [s] = transition(sequencerMachine, s, messageEvent(said('A', 'one')));
-    const [done, actions] = transition(sequencerMachine, s, doneEvent('checkTermination', true));
+    const [done, actions] = transition(sequencerMachine, s, effectDone('checkTermination', true));
     expect(done.value).toBe('done');
     expect(commandsOf(actions)).toEqual([{ type: 'runtime.send', recipient: end, message: { type: 'completion', reason: 'terminated', lastAgent: 'A', messages: [expect.objectContaining({ content: 'one' })] } }]);
   });
@@ -169,13 +169,13 @@ describe('sequencer', () => {
     [s] = transition(sequencerMachine, s, messageEvent({ type: 'kickoff' }));
     [s] = transition(sequencerMachine, s, messageEvent(said('A', 'one')));
     let actions;
-    [s, actions] = transition(sequencerMachine, s, doneEvent('checkTermination', false));
+    [s, actions] = transition(sequencerMachine, s, effectDone('checkTermination', false));
     expect(s.value).toBe('waitingForMember');
     expect(commandsOf(actions)).toEqual([turnRequest('B')]);
     [s, actions] = transition(sequencerMachine, s, messageEvent(said('B', 'two')));
     expect(s.value).toBe('checkingTermination');
-    expect((invokedOf(actions)[0].input as { conversation: ChatMessage[] }).conversation.map((m) => m.id)).toEqual(['A-call', 'A-r', 'A-x', 'B-call', 'B-r', 'B-x']);
-    [s, actions] = transition(sequencerMachine, s, doneEvent('checkTermination', false));
+    expect((effectsOf(actions)[0].input as { conversation: ChatMessage[] }).conversation.map((m) => m.id)).toEqual(['A-call', 'A-r', 'A-x', 'B-call', 'B-r', 'B-x']);
+    [s, actions] = transition(sequencerMachine, s, effectDone('checkTermination', false));
     expect(s.value).toBe('done');
     expect(commandsOf(actions)).toEqual([{ type: 'runtime.send', recipient: end, message: { type: 'completion', reason: 'completed', lastAgent: 'B', messages: [expect.objectContaining({ content: 'two' })] } }]);
   });
@@ -185,7 +185,7 @@ describe('sequencer', () => {
     [s] = transition(sequencerMachine, s, messageEvent({ type: 'kickoff' }));
     [s] = transition(sequencerMachine, s, messageEvent(said('A', 'one')));
     const boom = new Error('condition broke');
-    const [done, actions] = transition(sequencerMachine, s, errorEvent('checkTermination', boom));
+    const [done, actions] = transition(sequencerMachine, s, effectError('checkTermination', boom));
     expect(done.value).toBe('done');
     expect(commandsOf(actions)).toEqual([{ type: 'runtime.error', error: boom }]);
   });

@@ -6,7 +6,7 @@ import {
 import type { AgentResponse, Kickoff } from '../../src/actors/protocol.js';
 import { endExecutorMachine } from '../../src/actors/end-executor.js';
 import type { ChatMessage } from '../../src/agents/chat-message.js';
-import { commandsOf, doneEvent, errorEvent, invokedOf, messageEvent, reportsOf } from '../../src/testing/step.js';
+import { commandsOf, doneEvent, effectDone, effectError, effectsOf, errorEvent, invokedOf, messageEvent, reportsOf } from '../../src/testing/step.js';
 
 type Snap = SnapshotFrom<typeof groupChatManagerMachine>;
 type Actions = Parameters<typeof commandsOf>[0];
@@ -125,8 +125,8 @@ describe('group chat manager (stepped): after each reply, in order', () => {
     let actions: Actions;
     [s, actions] = step(s, messageEvent(said('A', 'draft')));
     expect(s.value).toBe('checkingTermination');
-    expect(invokedOf(actions)[0]).toMatchObject({ id: 'checkTermination', input: { conversation: [task, said('A', 'draft').messages[0]] } });
-    [s, actions] = step(s, doneEvent('checkTermination', false));
+    expect(effectsOf(actions)[0]).toMatchObject({ name: 'checkTermination', input: { conversation: [task, said('A', 'draft').messages[0]] } });
+    [s, actions] = step(s, effectDone('checkTermination', false));
     expect(s.value).toBe('askingManagerToFinish');
     expect(invoked(actions)).toEqual(['shouldTerminate']);
     [s, actions] = step(s, doneEvent('shouldTerminate', { terminate: false }));
@@ -143,9 +143,10 @@ describe('group chat manager (stepped): after each reply, in order', () => {
   it("the termination condition ends with 'terminated' before the manager is asked anything", () => {
     let s = speaking({ checkTermination: true, shouldTerminate: true, shouldRequestUserInput: true });
     [s] = step(s, messageEvent(said('A', 'DONE')));
-    const [end, actions] = step(s, doneEvent('checkTermination', true));
+    const [end, actions] = step(s, effectDone('checkTermination', true));
     expect(end.value).toBe('done');
     expect(invoked(actions)).toEqual([]);
+    expect(effectsOf(actions)).toEqual([]);
     expect(completionOf(actions)!.message).toEqual({ type: 'completion', reason: 'terminated', messages: [said('A', 'DONE').messages[0]], lastAgent: 'A' });
   });
 
@@ -241,7 +242,8 @@ describe('group chat manager (stepped): after each reply, in order', () => {
     ];
     for (const [decisions, actor] of cases) {
       const [s] = step(speaking(decisions), messageEvent(said('A', 'draft')));
-      const [failed, actions] = step(s, errorEvent(actor, boom));
+      // The termination condition is an effect the host performs; the others are invoked actors.
+      const [failed, actions] = step(s, actor === 'checkTermination' ? effectError(actor, boom) : errorEvent(actor, boom));
       expect(failed.value).toBe('failed');
       expect(errorOf(actions)).toBe(boom);
     }

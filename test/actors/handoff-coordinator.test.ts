@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { initialTransition, transition, type SnapshotFrom } from 'xstate';
 import { handoffCoordinatorMachine, type HandoffCoordinatorInput, type ResumeWith } from '../../src/actors/handoff-coordinator.js';
 import type { AgentResponse, Kickoff } from '../../src/actors/protocol.js';
-import { commandsOf, doneEvent, errorEvent, invokedOf, messageEvent, reportsOf } from '../../src/testing/step.js';
+import { commandsOf, effectDone, effectError, effectsOf, messageEvent, reportsOf } from '../../src/testing/step.js';
 
 type Snap = SnapshotFrom<typeof handoffCoordinatorMachine>;
 const usage = { inputTokens: 0, outputTokens: 0, totalTokens: 0 };
@@ -163,8 +163,8 @@ describe('handoff coordinator (stepped)', () => {
     [s, actions] = step(s, messageEvent(said('Triage', 'bye')));
     expect(s.value).toBe('checkingTerminationAfterReply');
     expect(s.hasTag('busy')).toBe(true);
-    expect(invokedOf(actions)[0]).toMatchObject({ id: 'checkTermination', input: { conversation: [expect.objectContaining({ id: 'h' }), expect.objectContaining({ content: 'bye' })] } });
-    [s, actions] = step(s, doneEvent('checkTermination', true));
+    expect(effectsOf(actions)[0]).toMatchObject({ name: 'checkTermination', input: { conversation: [expect.objectContaining({ id: 'h' }), expect.objectContaining({ content: 'bye' })] } });
+    [s, actions] = step(s, effectDone('checkTermination', true));
     expect(s.value).toBe('done');
     expect(commandsOf(actions)).toEqual([{ type: 'runtime.send', recipient: input.end, message: expect.objectContaining({ type: 'completion', reason: 'terminated', messages: [expect.objectContaining({ content: 'bye' })] }) }]);
   });
@@ -173,14 +173,14 @@ describe('handoff coordinator (stepped)', () => {
     let [s] = kickedOff({ checkTermination: true });
     [s] = step(s, messageEvent(said('Triage', 'Which order?')));
     let actions;
-    [s, actions] = step(s, doneEvent('checkTermination', false));
+    [s, actions] = step(s, effectDone('checkTermination', false));
     expect(s.value).toBe('routing');
     expect(commandsOf(actions)[0]).toMatchObject({ message: { type: 'human_input_request', requestId: 'inv1:human:1' } });
     [s] = step(s, messageEvent({ type: 'conversation', messages: [{ id: 'inv1:human:1:reply', role: 'user', content: '42' }] }));
     [s, actions] = step(s, messageEvent({ type: 'user_reply', requestId: 'inv1:human:1', message: { id: 'inv1:human:1:reply', role: 'user', content: '42' } }));
     expect(s.value).toBe('checkingTerminationAfterUser');
-    expect((invokedOf(actions)[0].input as { conversation: Array<{ content: string }> }).conversation.map((m) => m.content)).toEqual(['Which order?', '42']);
-    [s, actions] = step(s, doneEvent('checkTermination', false));
+    expect((effectsOf(actions)[0].input as { conversation: Array<{ content: string }> }).conversation.map((m) => m.content)).toEqual(['Which order?', '42']);
+    [s, actions] = step(s, effectDone('checkTermination', false));
     expect(s.value).toBe('routing');
     expect(commandsOf(actions)).toEqual([turnRequest(ids.Triage)]);
   });
@@ -189,7 +189,7 @@ describe('handoff coordinator (stepped)', () => {
     let [s] = kickedOff({ checkTermination: true });
     [s] = step(s, messageEvent(said('Triage', 'bye')));
     const boom = new Error('condition broke');
-    const [done, actions] = step(s, errorEvent('checkTermination', boom));
+    const [done, actions] = step(s, effectError('checkTermination', boom));
     expect(done.value).toBe('done');
     expect(commandsOf(actions)).toEqual([{ type: 'runtime.error', error: boom }]);
   });

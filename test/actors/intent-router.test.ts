@@ -4,7 +4,7 @@ import { intentContext, intentRouterMachine, IntentClassificationError, type Int
 import { agentMachine } from '../../src/actors/agent-machine.js';
 import type { AgentResponse, Kickoff } from '../../src/actors/protocol.js';
 import type { ChatMessage } from '../../src/agents/chat-message.js';
-import { commandsOf, doneEvent, errorEvent, invokedOf, messageEvent, reportsOf } from '../../src/testing/step.js';
+import { commandsOf, doneEvent, effectDone, errorEvent, invokedOf, messageEvent, reportsOf } from '../../src/testing/step.js';
 
 type Snap = SnapshotFrom<typeof intentRouterMachine>;
 const usage = { inputTokens: 0, outputTokens: 0, totalTokens: 0 };
@@ -205,11 +205,11 @@ describe('intent router (stepped)', () => {
     let s = billingActive({ checkTermination: true });
     expect(s.value).toBe('checkingTerminationAfterReply');
     let actions;
-    [s, actions] = step(s, doneEvent('checkTermination', false));
+    [s, actions] = step(s, effectDone('checkTermination', false));
     expect(commandsOf(actions)[0]).toMatchObject({ message: { type: 'human_input_request' } });
     [s] = step(s, userReply(1, 'bye'));
     expect(s.value).toBe('checkingTerminationAfterUser');
-    [s, actions] = step(s, doneEvent('checkTermination', true));
+    [s, actions] = step(s, effectDone('checkTermination', true));
     expect(s.value).toBe('done');
     expect(commandsOf(actions)).toEqual([send(input.end, expect.objectContaining({ type: 'completion', reason: 'terminated', lastAgent: 'Billing' }))]);
   });
@@ -243,7 +243,7 @@ describe('intentContext', () => {
 });
 
 describe('agent machine with outOfScopePhrase', () => {
-  const reply = (text: string) => doneEvent('callModel', { text, toolCalls: [], usage });
+  const reply = (text: string) => effectDone('callModel', { text, toolCalls: [], usage });
   it('a final answer containing the phrase (any case, anywhere) ends the turn out_of_scope: published, not reported', () => {
     const [idle] = initialTransition(agentMachine, { agent: 'Billing', topic: { type: 'replies', source: 'run' }, outOfScopePhrase: 'This is outside my area' });
     const [busy] = transition(agentMachine, idle, messageEvent({ type: 'turn_request' }));
