@@ -1,6 +1,6 @@
 /**
  * Throughput under load, A/B of two troupe builds in one process:
- * `node bench/peers/ab-throughput.mjs <distA> <distB> [rounds]` (or one build: `<dist>`).
+ * `node bench/peers/ab-throughput.mjs <distA> [<distB>] [rounds]` (one build, or two).
  * handoff-2 runs in pools of 1 and of PEERS_IN_FLIGHT (1,000) in flight, alternating builds and
  * modes each round; per build, CPU and wall µs per run in each mode and the ratio 1 ÷ loaded
  * (1.00: no fall-off under load; the target is ≥ 0.95). CPU is the steadier figure on a shared box.
@@ -8,7 +8,10 @@
 import { resolve } from 'node:path';
 import { troupeArmAt } from './arms.mjs';
 
-const [a, b, rounds = '5'] = process.argv.slice(2);
+const args = process.argv.slice(2);
+// A number last is the round count: `<distA> [<distB>] [rounds]`.
+const rounds = /^\d+$/.test(args.at(-1) ?? '') ? args.pop() : '5';
+const [a, b] = args;
 const IN_FLIGHT = Number(process.env.PEERS_IN_FLIGHT ?? 1000);
 const TOTAL = Number(process.env.AB_TOTAL ?? 3000);
 const median = (xs) => { const s = [...xs].sort((x, y) => x - y); return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2; };
