@@ -19,7 +19,17 @@ export interface CollectorInput {
 
 export interface CollectorContext extends CollectorInput {
   replies: Record<string, ChatMessage[]>;
+  /**
+   * How many members have replied, so the last reply is known without counting `replies` (an
+   * O(members) scan per reply). Absent from contexts saved before it existed: then counted once.
+   */
+  replied?: number;
   conversation: ChatMessage[];
+}
+
+/** How many members have replied. */
+function repliedCount(context: CollectorContext): number {
+  return context.replied ?? Object.keys(context.replies).length;
 }
 
 type CollectorEvent = MessageEvent<Kickoff> | MessageEvent<AgentResponse> | MessageEvent<ConversationMessage> | MessageEvent<HistoryMessage>;
@@ -44,19 +54,19 @@ export const collectorMachine = setup({
   guards: {
     isAwaitedMember: ({ context, event }) => {
       const { agent } = (event as MessageEvent<AgentResponse>).message;
-      return context.members.some((m) => m.name === agent) && !(agent in context.replies);
+      return !(agent in context.replies) && context.members.some((m) => m.name === agent);
     },
-    hasEveryReply: ({ context }) => context.members.every((m) => m.name in context.replies),
+    /** The reply being handled (an awaited member's) is the last one missing. */
+    isLastReply: ({ context }) => repliedCount(context) + 1 === context.members.length,
+    hasEveryReply: ({ context }) => repliedCount(context) === context.members.length,
     hasTerminationCondition: ({ context }) => context.checkTermination === true,
     isTerminated: terminated,
   },
   actions: {
     recordHeard: assign({ conversation: ({ context, event }) => (context.checkTermination ? [...context.conversation, ...heardMessages(event)] : context.conversation) }),
-    recordReply: assign({
-      replies: ({ context, event }) => {
-        const response = (event as MessageEvent<AgentResponse>).message;
-        return { ...context.replies, [response.agent]: finalReply(response) };
-      },
+    recordReply: assign(({ context, event }) => {
+      const response = (event as MessageEvent<AgentResponse>).message;
+      return { replies: { ...context.replies, [response.agent]: finalReply(response) }, replied: repliedCount(context) + 1 };
     }),
     // Every member is asked at once: wall time is the slowest member's, not the sum.
     askEveryMember: enqueueActions(({ context, enqueue }) => {
@@ -80,13 +90,17 @@ export const collectorMachine = setup({
     },
     collecting: {
       on: {
+        // Without a termination condition a reply is one transition, without leaving the state:
+        // a fan-out of N members handles N replies, so each costs as little as XState allows.
         agent_response: [
           { guard: and(['isAwaitedMember', 'hasTerminationCondition']), target: 'checkingTermination', actions: ['recordHeard', 'recordReply'] },
-          { guard: 'isAwaitedMember', target: 'checking', actions: 'recordReply' },
+          { guard: and(['isAwaitedMember', 'isLastReply']), target: 'done', actions: ['recordReply', 'completeWithAllReplies'] },
+          { guard: 'isAwaitedMember', actions: 'recordReply' },
         ],
       },
     },
     checkingTermination: checkingTerminationState({ target: 'checking' }),
+    /** After a termination check said go on: complete if that was the last reply, else wait for more. */
     checking: {
       always: [
         { guard: 'hasEveryReply', target: 'done', actions: 'completeWithAllReplies' },

@@ -257,6 +257,33 @@ describe('collector', () => {
     expect(contents(actions!)).toEqual(['a', 'b', 'c']);
   });
 
+  it('counts replies as they come (a repeat or a stranger does not count); the last one completes in the same transition', () => {
+    let s = kickedOff();
+    let actions;
+    [s] = transition(collectorMachine, s, messageEvent(said('B', 'b')));
+    [s] = transition(collectorMachine, s, messageEvent(said('B', 'again')));
+    [s] = transition(collectorMachine, s, messageEvent(said('Stranger', 'x')));
+    expect(s.context.replied).toBe(1);
+    [s, actions] = transition(collectorMachine, s, messageEvent(said('A', 'a')));
+    expect([s.value, s.context.replied, commandsOf(actions)]).toEqual(['collecting', 2, []]);
+    [s, actions] = transition(collectorMachine, s, messageEvent(said('C', 'c')));
+    expect([s.value, s.context.replied]).toEqual(['done', 3]);
+    expect(contents(actions)).toEqual(['a', 'b', 'c']);
+  });
+
+  it('a context saved before the reply count existed (no "replied") still completes on the last reply', () => {
+    const s = kickedOff();
+    // As a checkpoint taken by an earlier version would restore it: A has replied, nothing counted.
+    const { replied: _none, ...older } = { ...s.context, replies: { A: [{ id: 'a', role: 'assistant' as const, name: 'A', content: 'a' }] } };
+    let restored = collectorMachine.resolveState({ value: 'collecting', context: older });
+    let actions;
+    [restored, actions] = transition(collectorMachine, restored, messageEvent(said('B', 'b')));
+    expect([restored.value, restored.context.replied, commandsOf(actions)]).toEqual(['collecting', 2, []]);
+    [restored, actions] = transition(collectorMachine, restored, messageEvent(said('C', 'c')));
+    expect(restored.value).toBe('done');
+    expect(contents(actions)).toEqual(['a', 'b', 'c']);
+  });
+
   it('a termination condition that throws fails the run with its error (runtime.error)', () => {
     let s = kickedOff(true);
     [s] = transition(collectorMachine, s, messageEvent(said('A', 'a')));
