@@ -6,10 +6,10 @@
  */
 import { and, assign, emit, enqueueActions, setup } from 'xstate';
 import type { ChatMessage } from '../agents/chat-message.js';
-import { errorCommand, sendCommand, type AgentIdLike, type MessageEvent } from '../runtime/index.js';
+import { effect, errorCommand, sendCommand, type AgentIdLike, type MessageEvent } from '../runtime/index.js';
 import { turnRequest, type AgentResponse, type Completion, type ConversationMessage, type HistoryMessage, type Kickoff } from './protocol.js';
 import { finalReply } from './replies.js';
-import { checkTerminationActor, checkingTerminationState, heardMessages, invokeError, terminated } from './termination.js';
+import { checkingTerminationEffectState, heardMessages, invokeError, terminated, type TerminationEvents, type TerminationInput } from './termination.js';
 
 export interface CollectorInput {
   members: Array<{ name: string; id: AgentIdLike }>;
@@ -32,7 +32,7 @@ function repliedCount(context: CollectorContext): number {
   return context.replied ?? Object.keys(context.replies).length;
 }
 
-type CollectorEvent = MessageEvent<Kickoff> | MessageEvent<AgentResponse> | MessageEvent<ConversationMessage> | MessageEvent<HistoryMessage>;
+type CollectorEvent = MessageEvent<Kickoff> | MessageEvent<AgentResponse> | MessageEvent<ConversationMessage> | MessageEvent<HistoryMessage> | TerminationEvents;
 
 function completion(context: CollectorContext, reason: string): Completion {
   return { type: 'completion', reason, messages: context.members.flatMap((m) => context.replies[m.name] ?? []) };
@@ -50,7 +50,6 @@ export const collectorMachine = setup({
     input: {} as CollectorInput,
     events: {} as CollectorEvent,
   },
-  actors: { checkTermination: checkTerminationActor },
   guards: {
     isAwaitedMember: ({ context, event }) => {
       const { agent } = (event as MessageEvent<AgentResponse>).message;
@@ -63,6 +62,8 @@ export const collectorMachine = setup({
     isTerminated: terminated,
   },
   actions: {
+    // Never ends the run; the orchestration provides the user's condition (see `effect` for the untyped `_options`).
+    checkTermination: effect('checkTermination', (_input: TerminationInput, _options): boolean => false),
     recordHeard: assign({ conversation: ({ context, event }) => (context.checkTermination ? [...context.conversation, ...heardMessages(event)] : context.conversation) }),
     recordReply: assign(({ context, event }) => {
       const response = (event as MessageEvent<AgentResponse>).message;
@@ -99,7 +100,7 @@ export const collectorMachine = setup({
         ],
       },
     },
-    checkingTermination: checkingTerminationState({ target: 'checking' }),
+    checkingTermination: checkingTerminationEffectState({ target: 'checking' }),
     /** After a termination check said go on: complete if that was the last reply, else wait for more. */
     checking: {
       always: [

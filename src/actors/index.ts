@@ -4,7 +4,7 @@ export * from './errors.js';
 export * from './tool-call-filter.js';
 export * from './control-tools.js';
 export * from './output.js';
-export { checkTerminationActor, type TerminationInput } from './termination.js';
+export type { TerminationInput } from './termination.js';
 export {
   agentMachine, approvalRequestId, hearHistory, hearResponse,
   type AgentActorInput, type AgentContext, type ModelCallInput, type RunToolsInput, type RunToolsOutput, type TurnState,

@@ -2,10 +2,8 @@
  * What managers share about ending a run early: the provided `checkTermination` effect (the
  * user's `terminationCondition`, performed by the host and answered with `checkTermination.done`
  * `{ output: boolean }` / `checkTermination.error` `{ error }`), how a manager keeps the
- * transcript it is judged on, and the guard that reads its answer. (The collector still invokes
- * it as the `checkTermination` actor, with {@link checkingTerminationState}.)
+ * transcript it is judged on, and the guard that reads its answer.
  */
-import { fromPromise } from 'xstate';
 import { BUSY_TAG, cancelEffect, type EffectEvents } from '../runtime/index.js';
 import type { ChatMessage } from '../agents/chat-message.js';
 import type { MessageEvent } from '../runtime/index.js';
@@ -14,9 +12,6 @@ import type { AgentResponse, ConversationMessage, HistoryMessage } from './proto
 export interface TerminationInput {
   conversation: ChatMessage[];
 }
-
-/** Placeholder for the provided termination condition, as an invoked actor: never ends the run. */
-export const checkTerminationActor = fromPromise<boolean, TerminationInput>(async () => false);
 
 /** The answers of the `checkTermination` effect (add them to a manager's events). */
 export type TerminationEvents = EffectEvents<'checkTermination', boolean>;
@@ -34,28 +29,6 @@ export function terminated({ event }: { event: unknown }): boolean {
 /** The error a failed `checkTermination` (or other invoked decision or effect) ended with. */
 export function invokeError(event: unknown): unknown {
   return (event as { error: unknown }).error;
-}
-
-/**
- * A busy state that invokes the provided `checkTermination` actor on `context.conversation`: true
- * goes to `done` with the machine's `completeTerminated`, false takes the first of `next` whose
- * guard holds, a throw goes to `done` with `failWithError`. Only the collector still invokes;
- * the other managers perform the effect ({@link checkingTerminationEffectState}).
- */
-export function checkingTerminationState<const Next extends ReadonlyArray<{ target: string; guard?: string; actions?: string }>>(...next: Next) {
-  return {
-    tags: [BUSY_TAG],
-    invoke: {
-      id: 'checkTermination',
-      src: 'checkTermination',
-      input: ({ context }: { context: { conversation: ChatMessage[] } }) => ({ conversation: context.conversation }),
-      onDone: [
-        { guard: 'isTerminated', target: 'done', actions: 'completeTerminated' },
-        ...next,
-      ],
-      onError: { target: 'done', actions: 'failWithError' },
-    },
-  } as const;
 }
 
 /**

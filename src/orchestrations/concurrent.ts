@@ -49,7 +49,7 @@ export class ConcurrentOrchestration<TOut = OrchestrationOutput, TIn = unknown> 
   }
 
   protected managerLogic(): AnyActorLogic {
-    return this.cachedLogic(collectorMachine, () => collectorMachine.provide({ actors: { checkTermination: this.terminationActor() } }));
+    return this.cachedLogic(collectorMachine, () => collectorMachine.provide({ actions: { checkTermination: this.terminationEffect() } }));
   }
 
   protected managerInput(ids: RunIds): CollectorInput {

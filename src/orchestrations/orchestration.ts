@@ -544,13 +544,7 @@ export abstract class Orchestration<TOut = OrchestrationOutput, TIn = unknown> {
     return this.bindings.map((m) => ({ name: m.name, id: { type: `${ids.prefix}.${m.slug}`, key: ids.key } }));
   }
 
-  /** The provided `checkTermination` actor: the user's `terminationCondition` (the collector invokes it). */
-  protected terminationActor() {
-    const condition = this.options.terminationCondition;
-    return fromPromise<boolean, TerminationInput>(async ({ input }) => Boolean(await condition?.(input.conversation)));
-  }
-
-  /** The provided `checkTermination` effect: the user's `terminationCondition` (the other managers perform it). */
+  /** The provided `checkTermination` effect: the user's `terminationCondition` (every manager that checks performs it). */
   protected terminationEffect() {
     const condition = this.options.terminationCondition;
     return effect('checkTermination', async (input: TerminationInput) => Boolean(await condition?.(input.conversation)));

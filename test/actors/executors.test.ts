@@ -233,13 +233,13 @@ describe('collector', () => {
     [s, actions] = transition(collectorMachine, s, messageEvent(said('C', 'c')));
     expect(s.value).toBe('checkingTermination');
     expect(s.hasTag('busy')).toBe(true);
-    expect((invokedOf(actions)[0].input as { conversation: ChatMessage[] }).conversation.map((m) => m.id)).toEqual(['C-call', 'C-r', 'C-x']);
-    [s, actions] = transition(collectorMachine, s, doneEvent('checkTermination', false));
+    expect((effectsOf(actions)[0].input as { conversation: ChatMessage[] }).conversation.map((m) => m.id)).toEqual(['C-call', 'C-r', 'C-x']);
+    [s, actions] = transition(collectorMachine, s, effectDone('checkTermination', false));
     expect(s.value).toBe('collecting');
     expect(commandsOf(actions)).toEqual([]);
     [s, actions] = transition(collectorMachine, s, messageEvent(said('A', 'a')));
-    expect((invokedOf(actions)[0].input as { conversation: ChatMessage[] }).conversation.map((m) => m.id)).toEqual(['C-call', 'C-r', 'C-x', 'A-call', 'A-r', 'A-x']);
-    [s, actions] = transition(collectorMachine, s, doneEvent('checkTermination', true));
+    expect((effectsOf(actions)[0].input as { conversation: ChatMessage[] }).conversation.map((m) => m.id)).toEqual(['C-call', 'C-r', 'C-x', 'A-call', 'A-r', 'A-x']);
+    [s, actions] = transition(collectorMachine, s, effectDone('checkTermination', true));
     expect(s.value).toBe('done');
     expect(commandsOf(actions)[0]).toMatchObject({ type: 'runtime.send', recipient: end, message: { type: 'completion', reason: 'terminated' } });
     expect(contents(actions)).toEqual(['a', 'c']);
@@ -250,7 +250,7 @@ describe('collector', () => {
     let actions;
     for (const name of ['A', 'B', 'C']) {
       [s] = transition(collectorMachine, s, messageEvent(said(name, name.toLowerCase())));
-      [s, actions] = transition(collectorMachine, s, doneEvent('checkTermination', false));
+      [s, actions] = transition(collectorMachine, s, effectDone('checkTermination', false));
     }
     expect(s.value).toBe('done');
     expect(commandsOf(actions!)[0]).toMatchObject({ message: { type: 'completion', reason: 'completed' } });
@@ -288,7 +288,7 @@ describe('collector', () => {
     let s = kickedOff(true);
     [s] = transition(collectorMachine, s, messageEvent(said('A', 'a')));
     const boom = new Error('condition broke');
-    const [done, actions] = transition(collectorMachine, s, errorEvent('checkTermination', boom));
+    const [done, actions] = transition(collectorMachine, s, effectError('checkTermination', boom));
     expect(done.value).toBe('done');
     expect(commandsOf(actions)).toEqual([{ type: 'runtime.error', error: boom }]);
   });
