@@ -37,6 +37,10 @@ export interface HandoffCoordinatorInput {
 }
 
 export interface HandoffCoordinatorContext extends HandoffCoordinatorInput {
+  /**
+   * The transcript the termination condition is judged on; kept only when one is configured
+   * (`checkTermination`), since every idle conversation would otherwise hold one more copy.
+   */
   conversation: ChatMessage[];
   lastAgent: string | null;
   lastReply: ChatMessage[];
@@ -51,6 +55,20 @@ type CoordinatorEvent = MessageEvent<Kickoff> | MessageEvent<HistoryMessage> | M
 
 function response(event: CoordinatorEvent): AgentResponse {
   return (event as MessageEvent<AgentResponse>).message;
+}
+
+/**
+ * The counters of a fresh user turn. Shared and frozen: every idle conversation would otherwise
+ * hold an empty object of its own (updates build a new object; none mutates it).
+ */
+const NO_AUTONOMOUS_TURNS: Record<string, number> = Object.freeze({});
+
+/**
+ * The transcript with `messages` appended, when the termination condition needs it. `concat`
+ * allocates the exact length; `[...a, ...b]` leaves room for 16 more references in every copy.
+ */
+function heard(context: HandoffCoordinatorContext, messages: ChatMessage[]): ChatMessage[] {
+  return context.checkTermination ? context.conversation.concat(messages) : context.conversation;
 }
 
 function completion(context: HandoffCoordinatorContext, reason: string, messages: ChatMessage[] = context.lastReply): Completion {
@@ -78,7 +96,7 @@ export const handoffCoordinatorMachine = setup({
     // untyped `_options`, so XState still infers this machine's action types: see `effect`.)
     checkTermination: effect('checkTermination', (_input: TerminationInput, _options): boolean => false),
     report: emit(({ context }, event: ActorEvent) => reportCommand(context.boundary, context.invocationId, event)),
-    recordConversation: assign({ conversation: ({ context, event }) => [...context.conversation, ...heardMessages(event)] }),
+    recordConversation: assign({ conversation: ({ context, event }) => heard(context, heardMessages(event)) }),
     /** The first speaker: the start agent, or — continuing a conversation — whom `resumeWith` names. */
     askFirstSpeaker: enqueueActions(({ context, event, enqueue }) => {
       const { lastAgent } = (event as MessageEvent<Kickoff>).message;
@@ -88,7 +106,7 @@ export const handoffCoordinatorMachine = setup({
     }),
     recordResponse: assign(({ context, event }) => {
       const r = response(event);
-      return { conversation: [...context.conversation, ...r.messages], lastAgent: r.agent, lastReply: finalReply(r) };
+      return { conversation: heard(context, r.messages), lastAgent: r.agent, lastReply: finalReply(r) };
     }),
     handOff: enqueueActions(({ context, event, enqueue }) => {
       const { agent, outcome } = response(event);
@@ -120,7 +138,7 @@ export const handoffCoordinatorMachine = setup({
     routeUserTurn: enqueueActions(({ context, enqueue }) => {
       const target = context.resumeWith === 'start' || !context.lastAgent ? context.startAgent : context.lastAgent;
       // Each user turn starts the autonomous counters afresh.
-      enqueue.assign({ autonomousTurns: {}, lastAgent: target });
+      enqueue.assign({ autonomousTurns: NO_AUTONOMOUS_TURNS, lastAgent: target });
       enqueue.emit(sendCommand(turnRequest(), context.members[target]));
     }),
     completeTask: enqueueActions(({ context, event, enqueue }) => {
@@ -155,7 +173,7 @@ export const handoffCoordinatorMachine = setup({
     lastAgent: null,
     lastReply: [],
     handoffs: 0,
-    autonomousTurns: {},
+    autonomousTurns: NO_AUTONOMOUS_TURNS,
     userRequests: 0,
     openRequest: null,
   }),

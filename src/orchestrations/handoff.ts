@@ -8,6 +8,7 @@ import type { ResponseFilter, ToolCallFilterMode } from '../actors/tool-call-fil
 import { OrchestrationConfigError } from './errors.js';
 import { OrchestrationHandoffs, type HandoffGraph } from './handoff-graph.js';
 import type { RunIds } from './invocation.js';
+import type { AgentIdLike } from '../runtime/index.js';
 import { handoffTopology, intentRouterTopology } from './handoff-topology.js';
 import { boundaryLine, classifyActor, resolveRouter, type IntentRouterOptions } from './intent-routing.js';
 import type { TopologyDiagram } from './topology.js';
@@ -115,6 +116,8 @@ export class HandoffOrchestration<TOut = OrchestrationOutput, TIn = unknown> ext
   private readonly settings: HandoffOptions<TOut, TIn>;
   /** Routing by intent, with defaults applied (undefined: transfer tools). */
   private readonly router: ReturnType<typeof resolveRouter> | undefined;
+  /** Member name → actor type, per actor-type prefix: one set of type strings for every run. */
+  private readonly memberTypes = new Map<string, Array<[string, string]>>();
 
   constructor(options: HandoffOptions<TOut, TIn>) {
     super('HandoffOrchestration', options);
@@ -219,7 +222,7 @@ export class HandoffOrchestration<TOut = OrchestrationOutput, TIn = unknown> ext
       invocationId: ids.key,
       self: ids.manager,
       boundary: ids.boundary,
-      members: Object.fromEntries(this.memberIds(ids).map((m) => [m.name, m.id])),
+      members: this.coordinatorMembers(ids),
       startAgent: this.handoffs.start,
       resumeWith: this.settings.resumeWith ?? 'asker',
       gateway: ids.gateway,
@@ -229,6 +232,17 @@ export class HandoffOrchestration<TOut = OrchestrationOutput, TIn = unknown> ext
       continuationPrompt: this.continuationPrompt(),
       checkTermination: Boolean(this.settings.terminationCondition),
     };
+  }
+
+  /**
+   * The members as the coordinator addresses them in one run. The type strings are built once per
+   * prefix, not per run: the coordinator keeps this record while its conversation waits, and a
+   * fresh `${prefix}.${slug}` per run is a ~64-byte string per member.
+   */
+  private coordinatorMembers(ids: RunIds): Record<string, AgentIdLike> {
+    let types = this.memberTypes.get(ids.prefix);
+    if (!types) this.memberTypes.set(ids.prefix, (types = this.memberIds(ids).map((m) => [m.name, m.id.type])));
+    return Object.fromEntries(types.map(([name, type]) => [name, { type, key: ids.key }]));
   }
 
   private continuationPrompt(): string {

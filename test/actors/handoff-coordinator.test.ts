@@ -185,6 +185,17 @@ describe('handoff coordinator (stepped)', () => {
     expect(commandsOf(actions)).toEqual([turnRequest(ids.Triage)]);
   });
 
+  it('keeps no transcript without a termination condition (an idle conversation holds one copy fewer)', () => {
+    let [s] = kickedOff();
+    [s] = step(s, messageEvent({ type: 'history', messages: [{ id: 'h', role: 'user', content: 'earlier' }] }));
+    [s] = step(s, messageEvent(said('Triage', 'Which order?')));
+    [s] = step(s, messageEvent({ type: 'conversation', messages: [{ id: 'inv1:human:1:reply', role: 'user', content: '42' }] }));
+    expect(s.value).toBe('routing');
+    expect(s.context.conversation).toEqual([]);
+    // What it needs without one is still kept: the last reply, for the user request and the completion.
+    expect(s.context.lastReply).toEqual([expect.objectContaining({ content: 'Which order?' })]);
+  });
+
   it('a termination condition that throws fails the run with its error', () => {
     let [s] = kickedOff({ checkTermination: true });
     [s] = step(s, messageEvent(said('Triage', 'bye')));

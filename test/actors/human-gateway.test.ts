@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { setFlagsFromString } from 'node:v8';
 import { initialTransition, transition, type SnapshotFrom } from 'xstate';
 import { humanGatewayMachine, type HumanGatewayInput, type OpenRequest } from '../../src/actors/human-gateway.js';
 import type { HumanInputRequest, PlanReviewRequest, ToolApprovalRequest } from '../../src/actors/protocol.js';
@@ -234,5 +235,24 @@ describe('human gateway (stepped): with a humanResponse callback', () => {
     const [next, actions] = step(s, errorEvent('askHuman', boom));
     expect(next.value).toBe('waiting');
     expect(commandsOf(actions)).toEqual([{ type: 'runtime.error', error: boom }]);
+  });
+});
+
+/**
+ * A memory guard, not a behaviour test: an open request lives as long as its conversation waits
+ * on a person. Built with an object spread at a site that has seen several shapes, V8 (Node 20)
+ * gives every such object a hidden class of its own (~200 bytes per idle conversation).
+ */
+describe('human gateway: open requests stay small while a run waits', () => {
+  it('open requests of one kind share a hidden class, whatever else the gateway has opened', () => {
+    setFlagsFromString('--allow-natives-syntax');
+    const sameMap = new Function('a', 'b', 'return %HaveSameMap(a, b)') as (a: unknown, b: unknown) => boolean;
+    // Every kind, with and without a message, so the construction site has seen several shapes.
+    const noMessage: HumanInputRequest = { ...inputRequest, requestId: 'inv1:human:0', message: undefined };
+    for (let i = 0; i < 3; i++) open(noMessage, reviewRequest, approvalRequest, planRequest);
+    const first = open({ ...inputRequest, requestId: 'a' }).context.open[0];
+    const second = open({ ...inputRequest, requestId: 'b' }).context.open[0];
+    expect(second).toEqual({ requestId: 'b', kind: 'input', agent: 'Refund', replyTo: manager, message: inputRequest.message });
+    expect(sameMap(first, second)).toBe(true);
   });
 });
