@@ -69,14 +69,14 @@ export const endExecutorMachine = setup({
   },
   actions: {
     recordConversation: assign({
-      conversation: ({ context, event }) => [...context.conversation, ...(event as MessageEvent<ConversationMessage | HistoryMessage>).message.messages],
+      conversation: ({ context, event }) => context.conversation.concat((event as MessageEvent<ConversationMessage | HistoryMessage>).message.messages),
     }),
     recordResponse: assign(({ context, event }) => {
       const response = (event as MessageEvent<AgentResponse>).message;
       // An out-of-scope answer (routing by intent) cost tokens but was never part of the conversation.
       if (response.outcome.kind === 'out_of_scope') return { usage: addAgentUsage(context.usage, response.agent, response.usage) };
       return {
-        conversation: [...context.conversation, ...response.messages],
+        conversation: context.conversation.concat(response.messages),
         usage: addAgentUsage(context.usage, response.agent, response.usage),
         lastAgent: response.agent,
       };
