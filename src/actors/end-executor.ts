@@ -33,7 +33,8 @@ export interface EndExecutorContext extends EndExecutorInput {
 type EndEvent = MessageEvent<ConversationMessage> | MessageEvent<HistoryMessage> | MessageEvent<AgentResponse> | MessageEvent<Completion> | MessageEvent<Failure>;
 
 function settled(context: EndExecutorContext, settlement: { type: 'invocation_settled'; output: unknown } | { type: 'invocation_failed'; error: unknown }) {
-  const message: BoundaryMessage = { ...settlement, invocationId: context.invocationId };
+  // A snapshot saved before the end executor knew its run has none: its boundary was keyed by the run then.
+  const message: BoundaryMessage = { ...settlement, invocationId: context.invocationId ?? context.boundary.key };
   return sendCommand(message, context.boundary);
 }
 

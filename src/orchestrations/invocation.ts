@@ -87,8 +87,10 @@ export class Invocation<TOut> {
     // The actors a registration shares between runs (start executor, boundary) are not keyed by
     // the run; what they were handling then names it.
     const about = (message: unknown) => (message as { invocationId?: unknown } | undefined)?.invocationId === this.id;
+    // A publish on one of the run's topics (their source is the run), e.g. the shared start executor's task broadcast.
+    const onOurTopic = (topic?: TopicIdLike) => topic !== undefined && topic.source === this.id;
     this.disposers.push(runtime.onError((event: RuntimeErrorEvent) => {
-      if (ours(event.agent) || ours(event.sender) || about(event.message)) this.fail(event.error);
+      if (ours(event.agent) || ours(event.sender) || about(event.message) || onOurTopic(event.topic)) this.fail(event.error);
     }));
     if (signal) {
       const onAbort = () => this.cancel(new InvocationCancelledError(`Invocation ${this.id} was aborted by its signal.`, { cause: signal.reason }));
@@ -105,6 +107,24 @@ export class Invocation<TOut> {
   onCleanup(dispose: () => void): void {
     if (this.cleanedUp) dispose();
     else this.disposers.push(dispose);
+  }
+
+  /**
+   * Sends the message that starts the run to the shared start executor. Until it is delivered, a
+   * teardown (cancel, timeout, signal) withdraws it: that actor is not the run's, so retiring the
+   * run's key would not, and a late start would bring the run's actors back.
+   */
+  sendStart(message: Message, recipient: AgentIdLike): void {
+    const teardown = new AbortController();
+    const withdraw = () => teardown.abort();
+    this.disposers.push(withdraw);
+    this.runtime.sendMessage(message, recipient, { signal: teardown.signal }).then(
+      () => {
+        const i = this.disposers.indexOf(withdraw);
+        if (i >= 0) this.disposers.splice(i, 1);
+      },
+      (error) => this.fail(error),
+    );
   }
 
   /** Sends a message into the run; a failure to deliver fails the invocation. */

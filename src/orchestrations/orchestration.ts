@@ -276,7 +276,7 @@ export abstract class Orchestration<TOut = OrchestrationOutput, TIn = unknown> {
       ...(history.length > 0 ? { history } : {}),
       ...(options.continueFrom?.lastAgent !== undefined ? { lastAgent: options.continueFrom.lastAgent } : {}),
     };
-    invocation.send(start, invocation.ids.start);
+    invocation.sendStart(start, invocation.ids.start);
     return invocation.result;
   }
 

@@ -132,7 +132,7 @@ export function onCommand(core: RuntimeCore, h: Hosted, command: RuntimeCommand)
   switch (command.type) {
     case 'runtime.publish':
       void publish(core, command.message, command.topic, { sender: h.id, deliverToSelf: command.deliverToSelf }, h.ref,
-        (error) => report(core, { error, agent: h.id, message: command.message }));
+        (error) => report(core, { error, agent: h.id, topic: command.topic, message: command.message }));
       return;
     case 'runtime.send': {
       // Fire and forget: the recipient sees `envelope.rpc === false`; failures are reported.

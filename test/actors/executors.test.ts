@@ -61,6 +61,14 @@ describe('start executor', () => {
 });
 
 describe('end executor', () => {
+  it('a snapshot saved before it knew its run (no invocationId) settles for the run its boundary was keyed by', () => {
+    const [fresh] = initialTransition(endExecutorMachine, { invocationId: 'run_old', boundary: { type: 'support.boundary', key: 'run_old' }, finalize: false });
+    const { invocationId: _, ...oldContext } = fresh.context;
+    const old = endExecutorMachine.resolveState({ value: fresh.value, context: oldContext as typeof fresh.context });
+    const [, actions] = transition(endExecutorMachine, old, messageEvent({ type: 'completion', reason: 'completed', messages: [] }));
+    expect(boundaryOf(actions)).toEqual([expect.objectContaining({ type: 'invocation_settled', invocationId: 'run_old' })]);
+  });
+
   it('keeps the transcript (history included) and usage, finalizes the completion, then settles via its boundary', () => {
     let [s] = initialTransition(endExecutorMachine, { invocationId: 'main', boundary });
     [s] = transition(endExecutorMachine, s, messageEvent({ type: 'history', messages: [{ id: 'h', role: 'user' as const, content: 'earlier' }] }));

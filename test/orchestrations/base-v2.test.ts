@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import {
   AgentTurnError, ConcurrentOrchestration, HandoffOrchestration, InProcessRuntime, InvocationCancelledError, OrchestrationTimeoutError,
-  RuntimeStateError, SequentialOrchestration, tool,
+  DROP, RuntimeStateError, SequentialOrchestration, tool,
   type ChatMessage, type OrchestrationOutput,
 } from '../../src/index.js';
 import type { ChatClient } from '../../src/agents/chat-client.js';
@@ -398,5 +398,30 @@ describe('base v2: continueFrom keeps every turn what it was (tau-bench findings
     expect(ey.map((e) => e.type)).toEqual(['agent_response', 'completed']);
     expect(ex.every((e) => e.invocationId === x.invocationId)).toBe(true);
     expect(ey.every((e) => e.invocationId === y.invocationId)).toBe(true);
+  });
+});
+
+describe('base v2: runs and the actors shared between them', () => {
+  it('a run cancelled before the shared start executor got its start never starts (no model call, no actor left)', async () => {
+    // A slow onSend (an audit log awaiting I/O) holds the start message while the run is cancelled.
+    runtime = new InProcessRuntime({ interventions: [{ onSend: async (message) => { await new Promise((r) => setTimeout(r, 20)); return message; } }] });
+    runtime.start();
+    const model = scripted(() => ({ text: 'Hello.' }));
+    const desk = new HandoffOrchestration({ members: [agent('Triage', model), agent('Refund', model)] });
+    const result = await desk.invoke('My card was charged twice.', runtime);
+    result.cancel();
+    await expect(result.get()).rejects.toBeInstanceOf(InvocationCancelledError);
+    await new Promise((r) => setTimeout(r, 60));
+    await runtime.stopWhenIdle();
+    expect(model.callCount).toBe(0);
+    expect(runtime.keyStatus(result.invocationId)).toEqual({ actors: 0, queued: 0, busy: 0 });
+  });
+
+  it('a dropped task broadcast (published by the shared start executor) fails its run with the cause', async () => {
+    runtime = new InProcessRuntime({ interventions: [{ onPublish: (message) => (message.type === 'conversation' ? DROP : message) }] });
+    runtime.start();
+    const chain = new SequentialOrchestration({ members: [agent('Writer', scripted(() => ({ text: 'Done.' })))] });
+    const result = await chain.invoke('Write.', runtime);
+    await expect(result.get(2000)).rejects.toMatchObject({ name: 'MessageDroppedError', message: expect.stringContaining('"conversation"') });
   });
 });
