@@ -35,7 +35,7 @@ function repliedCount(context: CollectorContext): number {
 type CollectorEvent = MessageEvent<Kickoff> | MessageEvent<AgentResponse> | MessageEvent<ConversationMessage> | MessageEvent<HistoryMessage> | TerminationEvents;
 
 function completion(context: CollectorContext, reason: string): Completion {
-  return { type: 'completion', reason, messages: context.members.flatMap((m) => context.replies[m.name] ?? []) };
+  return { type: 'completion', reason, messages: context.members.flatMap((m) => (Object.hasOwn(context.replies, m.name) ? context.replies[m.name] : [])) };
 }
 
 /**
@@ -53,7 +53,8 @@ export const collectorMachine = setup({
   guards: {
     isAwaitedMember: ({ context, event }) => {
       const { agent } = (event as MessageEvent<AgentResponse>).message;
-      return !(agent in context.replies) && context.members.some((m) => m.name === agent);
+      // Own keys only: a member may be called `toString`.
+      return !Object.hasOwn(context.replies, agent) && context.members.some((m) => m.name === agent);
     },
     /** The reply being handled (an awaited member's) is the last one missing. */
     isLastReply: ({ context }) => repliedCount(context) + 1 === context.members.length,

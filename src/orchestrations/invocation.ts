@@ -161,7 +161,7 @@ export class Invocation<TOut> {
   }
 
   // Cleanup is queued before the result settles, so code awaiting `get()` runs after the run's
-  // actors are retired (it sees `runtime.stats` back at its baseline).
+  // actors are retired (it sees `runtime.stats` back at its registrations' baseline: no actor of the run).
   resolve(output: TOut): void {
     if (this.result.status !== 'running') return;
     this.scheduleCleanup();

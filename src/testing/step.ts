@@ -47,7 +47,7 @@ export function effectError<N extends string>(name: N, error: unknown): EffectEr
  * Typed as whatever event the machine takes (`E`), since XState does not list these events.
  *
  * @example
- * const [next] = transition(agentMachine, busy, doneEvent('callModel', { text: 'hi', toolCalls: [], usage }));
+ * const [next] = transition(endExecutorMachine, finalizing, doneEvent('finalize', output));
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export function doneEvent<E = any>(invokeId: string, output: unknown): E {

@@ -28,6 +28,13 @@ describe('ConcurrentOrchestration', () => {
     expect(output.messages.map((m) => m.content)).toEqual(['slow', 'fast']);
   });
 
+  it('a member named like an Object.prototype property (toString) is awaited like any other', async () => {
+    runtime = startedRuntime();
+    const panel = new ConcurrentOrchestration({ members: [agent('toString', scripted([{ text: 'a' }])), agent('constructor', scripted([{ text: 'b' }]))] });
+    const output = await (await panel.invoke('q', runtime)).get(2000);
+    expect(output.messages.map((m) => [m.name, m.content])).toEqual([['toString', 'a'], ['constructor', 'b']]);
+  });
+
   it('applies an aggregator to the replies', async () => {
     runtime = startedRuntime();
     const panel = new ConcurrentOrchestration<string>({
