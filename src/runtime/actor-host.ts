@@ -11,7 +11,7 @@ import { checkIdle, settlePending } from './idle-tracker.js';
 import { runHandlers } from './intervention-chain.js';
 import { settleRpc, type Reply } from './rpc.js';
 import { fail, report, type RuntimeCore } from './runtime-core.js';
-import { relayEvent, stopHostedActor } from './xstate-internals.js';
+import { dropStartOptions, relayEvent, stopHostedActor } from './xstate-internals.js';
 import { abortEffects, resumeEffect } from './effects.js';
 import { dropKey, park, unpark } from './parking.js';
 
@@ -116,15 +116,29 @@ export function hostActor(core: RuntimeCore, id: AgentId, snapshot?: Snapshot<un
   const h: Hosted = { id, key, ref, mailbox: [], current: null, busy: false, reply: undefined, gone: false, pumpScheduled: false, starting: true };
   addActor(core.actors, h);
   ref.on('*', (command: RuntimeCommand) => core.command(h, command));
-  ref.subscribe({
-    next: (s) => onSnapshot(core, h, s),
-    error: (error) => retireActor(core, h, error, false),
-    complete: () => retireActor(core, h, undefined, false),
-  });
+  ref.subscribe(new HostObserver(core, h));
   ref.start();
+  dropStartOptions(ref);
   h.starting = false;
   if (effects && !h.gone) for (const { name, input } of effects) resumeEffect(ref, name, input);
   return h;
+}
+
+/**
+ * The host's observer of one actor: methods on a shared prototype instead of three closures per
+ * actor (XState binds them to this object, which holds the two references they need).
+ */
+class HostObserver {
+  constructor(private readonly core: RuntimeCore, private readonly h: Hosted) {}
+  next(snapshot: Snapshot<unknown>): void {
+    onSnapshot(this.core, this.h, snapshot);
+  }
+  error(error: unknown): void {
+    retireActor(this.core, this.h, error, false);
+  }
+  complete(): void {
+    retireActor(this.core, this.h, undefined, false);
+  }
 }
 
 /** Hands the actor its next message, one at a time, while it is not busy. */
