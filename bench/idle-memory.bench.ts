@@ -9,7 +9,8 @@
  * `respond(requestId, null)` and checked to end as `user_ended`, leaving the runtime empty.
  * Target (DESIGN.md): ≥ 50,000 idle 4-agent handoff conversations per GB of heap (≤ 20 kB each).
  * Also measured: the same conversations with only the start agent as a member, so the table
- * shows what one member that was never asked to speak costs (it exists because it heard the task).
+ * shows what one member that was never asked to speak costs (members are created by the first
+ * message sent to them, so such a member is no actor: only the broadcasts parked for it).
  * For a per-part breakdown, `v8.writeHeapSnapshot()` after the loop and group retained sizes by
  * the hosted actor that dominates them (XState's per-actor `Actor`, `options`, observers…).
  * Run through tsx, esbuild's keepNames wraps named closures in `__name()`, which gives each one
@@ -86,7 +87,7 @@ async function pendingRequest(result: OrchestrationResult<OrchestrationOutput>):
   }
 }
 
-interface Sample { perConversation: number; log: number; actorsPerConversation: number }
+interface Sample { perConversation: number; log: number; actorsPerConversation: number; parkedPerConversation: number }
 
 async function idleConversations(count: number, memberCount = 4): Promise<Sample> {
   const runtime = new InProcessRuntime();
@@ -127,7 +128,7 @@ async function idleConversations(count: number, memberCount = 4): Promise<Sample
   const left = runtime.stats;
   check(left.actors <= 2 && left.actors === runtime.keyStatus('_shared').actors, `runtime not clean (only the shared start executor and boundary may stay): ${JSON.stringify(left)}`);
   await runtime.close();
-  return { perConversation: (after - before) / count, log, actorsPerConversation: (stats.actors - shared) / count };
+  return { perConversation: (after - before) / count, log, actorsPerConversation: (stats.actors - shared) / count, parkedPerConversation: stats.parked / count };
 }
 
 async function main(): Promise<void> {
@@ -153,7 +154,7 @@ async function main(): Promise<void> {
 
   const build = process.env.BENCH_COMPILED ? 'tsc build, plain node' : 'tsx';
   console.log(`\nidle memory (${build}) — Node ${process.version}, ${N} idle 4-agent handoff conversations waiting on a human, heapUsed after forced GC, median of ${REPEATS}`);
-  console.log(`baseline = one bare started XState actor of a trivial machine; a conversation hosts ${actors} actors\n`);
+  console.log(`baseline = one bare started XState actor of a trivial machine; a conversation hosts ${actors} actors and ${samples[0].parkedPerConversation} parked broadcasts\n`);
   const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} kB`;
   printTable(['measure', 'per conversation', 'conversations / GB', '÷ bare actor', '÷ (bare actor × actors hosted)'], [
     ['heap delta (incl. scripted model log)', kb(raw), Math.floor(GB / raw).toLocaleString('en-US'), raw / actor, raw / (actor * actors)],

@@ -90,6 +90,13 @@ export async function takeCheckpoint(runtime: AgentRuntime, run: DurableRun): Pr
     if (part === 'gateway') open = (machine.context.open as OpenRequest[] | undefined) ?? [];
     if (part === 'end') end = machine.context;
   }
+  // Members never asked anything do not exist yet: what they heard is parked for them.
+  const parked: NonNullable<Checkpoint['parked']> = [];
+  for (const { recipient, message, sender, topic } of saved.parked ?? []) {
+    if (!recipient.type.startsWith(`${run.prefix}.`) || !topic) continue;
+    const { role, member } = roleOf(run, recipient.type.slice(run.prefix.length + 1));
+    parked.push({ role, ...(member ? { member } : {}), message, ...(sender ? { sender: { type: sender.type, key: sender.key } } : {}), topic: { type: topic.type, source: topic.source } });
+  }
   if (open.length === 0) {
     throw new InvocationStateError(`checkpoint(): invocation ${key} is not waiting on people (no open request); a checkpoint is taken at rest, while it waits for human input, a tool approval or a review.`);
   }
@@ -104,6 +111,7 @@ export async function takeCheckpoint(runtime: AgentRuntime, run: DurableRun): Pr
     usage: (end?.usage as UsageReport | undefined) ?? { total: ZERO_USAGE, byAgent: {} },
     transcript: (end?.conversation as Checkpoint['transcript'] | undefined) ?? [],
     actors,
+    ...(parked.length > 0 ? { parked } : {}),
   };
 }
 
@@ -156,7 +164,15 @@ export function restoredState(checkpoint: Checkpoint, run: DurableRun): RuntimeS
       snapshot: { status: 'active', value: actor.value, historyValue: actor.historyValue ?? {}, context: { ...fresh, ...state }, children: {} },
     };
   });
-  return { version: 1, key: run.ids.key, actors, queue: [] };
+  const parked = (checkpoint.parked ?? []).map((p, i) => {
+    const part = p.role === 'member' ? run.bindings.find((b) => b.name === p.member)?.slug : p.role;
+    if (part === undefined || STATELESS_PARTS.has(part) || !hasPart(run, part)) {
+      throw new CheckpointError('malformed', `${run.kind}.resume: invalid checkpoint at parked.${i}.role: ${JSON.stringify(p.member ?? p.role)} is not a part of this orchestration.`);
+    }
+    const { message, sender, topic } = (from === to ? p : renamePrefix(p, from, to)) as typeof p;
+    return { recipient: { type: `${run.prefix}.${part}`, key: run.ids.key }, message, ...(sender ? { sender } : {}), topic };
+  });
+  return { version: 1, key: run.ids.key, actors, queue: [], ...(parked.length > 0 ? { parked } : {}) };
 }
 
 function hasPart(run: DurableRun, part: string): boolean {

@@ -435,16 +435,18 @@ export abstract class Orchestration<TOut = OrchestrationOutput, TIn = unknown> {
     const { prefix } = registration;
     // Factories hold this orchestration weakly (see `collected`): the runtime must not keep it alive.
     const self = new WeakRef(this);
-    const factory = (part: string) => {
+    const factory = (part: string, options?: { createOnSend: boolean }) => {
       const type = `${prefix}.${part}`;
       runtime.registerFactory(type, ({ id }) => {
         const orchestration = self.deref();
         if (!orchestration) throw new OrchestrationConfigError(`The orchestration that registered "${type}" no longer exists.`);
         return orchestration.partSpec(part, orchestration.idsFor(prefix, id.key));
-      });
+      }, options);
       registration.factories.push(type);
     };
-    for (const member of this.bindings) factory(member.slug);
+    // A member is created when first asked something (a turn request, a reset: always sent); the
+    // conversation published before that waits for it, parked, so one never asked costs no actor.
+    for (const member of this.bindings) factory(member.slug, { createOnSend: true });
     for (const part of ['manager', 'gateway', 'start', 'end', 'boundary']) factory(part);
     const subscribe = (topic: string, parts: string[]) => {
       for (const part of parts) {

@@ -47,6 +47,15 @@ export const CheckpointActorSchema = z.object({
   }
 });
 
+/** A message published to a member that was never asked anything, waiting for it (see `Checkpoint.parked`). */
+export const CheckpointParkedSchema = z.object({
+  role: z.string().min(1),
+  member: z.string().optional(),
+  message: z.looseObject({ type: z.string().min(1) }),
+  sender: z.object({ type: z.string(), key: z.string() }).optional(),
+  topic: z.object({ type: z.string(), source: z.string() }),
+});
+
 /** A checkpoint, version 1. */
 export const CheckpointSchema = z.object({
   format: z.literal(CHECKPOINT_FORMAT),
@@ -68,6 +77,11 @@ export const CheckpointSchema = z.object({
   usage: z.object({ total: UsageSchema, byAgent: z.record(z.string(), UsageSchema) }),
   transcript: MessagesSchema,
   actors: z.array(CheckpointActorSchema),
+  /**
+   * What was published to members not asked anything yet (so not created: see the runtime's
+   * `createOnSend`), in order, to hand them when first asked. Absent when none.
+   */
+  parked: z.array(CheckpointParkedSchema).optional(),
 });
 
 export type Checkpoint = z.infer<typeof CheckpointSchema>;

@@ -11,8 +11,9 @@ import { checkIdle, settlePending } from './idle-tracker.js';
 import { runHandlers } from './intervention-chain.js';
 import { settleRpc, type Reply } from './rpc.js';
 import { fail, report, type RuntimeCore } from './runtime-core.js';
-import { relayEvent, stopHostedActor } from './xstate-internals.js';
+import { dropStartOptions, relayEvent, stopHostedActor } from './xstate-internals.js';
 import { abortEffects, resumeEffect } from './effects.js';
+import { dropKey, park, unpark } from './parking.js';
 
 export interface Hosted {
   readonly id: AgentId;
@@ -39,11 +40,36 @@ function isLogic(value: unknown): value is AnyActorLogic {
   return typeof value === 'object' && value !== null && typeof (value as AnyActorLogic).transition === 'function';
 }
 
-/** Hands `d` to its recipient, creating the actor on its first message; waits in the mailbox while it is busy. */
+/**
+ * Hands `d` to its recipient, creating the actor on its first message; waits in the mailbox while
+ * it is busy. For a `createOnSend` type, a published message does not create the actor: it is
+ * parked until a sent one does, and the new actor gets the parked ones first, in order.
+ */
 export function dispatch(core: RuntimeCore, d: Delivery): void {
   if (d.env.rpc?.settled) return; // aborted while queued
-  const h = core.actors.byId.get(agentIdKey(d.recipient)) ?? createFor(core, d);
-  if (!h) return;
+  let h = core.actors.byId.get(agentIdKey(d.recipient));
+  if (!h) {
+    if (core.createOnSend.has(d.recipient.type)) {
+      if (d.env.topic !== undefined) {
+        park(core.parking, d);
+        return;
+      }
+      const parked = unpark(core.parking, d.recipient);
+      h = createFor(core, d);
+      if (!h) {
+        for (const p of parked) park(core.parking, p); // still waiting for an actor that can be created
+        return;
+      }
+      if (parked.length > 0) {
+        // Ahead of `d`, in their order; `pump` below hands them over one at a time.
+        h.mailbox.push(...parked);
+        core.idle.mailboxed += parked.length;
+      }
+    } else {
+      h = createFor(core, d);
+      if (!h) return;
+    }
+  }
   if (!h.current && !h.busy && h.mailbox.length === 0) {
     deliver(core, h, d); // the common case: the actor is free, skip its mailbox
     return;
@@ -90,15 +116,29 @@ export function hostActor(core: RuntimeCore, id: AgentId, snapshot?: Snapshot<un
   const h: Hosted = { id, key, ref, mailbox: [], current: null, busy: false, reply: undefined, gone: false, pumpScheduled: false, starting: true };
   addActor(core.actors, h);
   ref.on('*', (command: RuntimeCommand) => core.command(h, command));
-  ref.subscribe({
-    next: (s) => onSnapshot(core, h, s),
-    error: (error) => retireActor(core, h, error, false),
-    complete: () => retireActor(core, h, undefined, false),
-  });
+  ref.subscribe(new HostObserver(core, h));
   ref.start();
+  dropStartOptions(ref);
   h.starting = false;
   if (effects && !h.gone) for (const { name, input } of effects) resumeEffect(ref, name, input);
   return h;
+}
+
+/**
+ * The host's observer of one actor: methods on a shared prototype instead of three closures per
+ * actor (XState binds them to this object, which holds the two references they need).
+ */
+class HostObserver {
+  constructor(private readonly core: RuntimeCore, private readonly h: Hosted) {}
+  next(snapshot: Snapshot<unknown>): void {
+    onSnapshot(this.core, this.h, snapshot);
+  }
+  error(error: unknown): void {
+    retireActor(this.core, this.h, error, false);
+  }
+  complete(): void {
+    retireActor(this.core, this.h, undefined, false);
+  }
 }
 
 /** Hands the actor its next message, one at a time, while it is not busy. */
@@ -237,6 +277,7 @@ export function retireAllOfType(core: RuntimeCore, type: string): void {
  * Looks only at that key's actors, and at the queue only when something is queued for it.
  */
 export function retireAllWithKey(core: RuntimeCore, key: string, why: string): void {
+  dropKey(core.parking, key); // broadcasts for actors never sent anything: nobody waits on them
   for (const h of actorsWithKey(core.actors, key)) {
     // Only an actor handling or holding a message has someone to tell; an Error per idle actor is
     // most of what retiring a run would cost.

@@ -9,6 +9,26 @@ export type HostedActorSpec = AnyActorLogic | { logic: AnyActorLogic; input?: un
 /** Creates the actor for one {@link AgentId}, lazily, on its first message. */
 export type AgentFactory = (context: { id: AgentId; runtime: AgentRuntime }) => HostedActorSpec;
 
+/** Options of `registerFactory`. */
+export interface FactoryOptions {
+  /**
+   * Create this type's actors only when a message is *sent* to them (`sendMessage`, an RPC, a
+   * `runtime.send` command); a *published* message for one that does not exist yet does not
+   * create it but is parked (per AgentId, in order) until then, and the new actor receives the
+   * parked messages first, in order, then the sent one. So every actor still hears every
+   * broadcast before it handles a message sent to it, and one that is never sent anything costs
+   * nothing but its parked messages (references to envelopes shared with the other recipients).
+   * Parked messages are not work: `stopWhenIdle` does not wait on them, `keyStatus` does not
+   * count them as queued, `saveState` keeps them apart (`parked`), and `retireKey`,
+   * `unregisterFactory` and `close` drop them without error reports. Default: false.
+   *
+   * @example
+   * // Members hear the conversation (published) but only exist once asked to speak (sent).
+   * runtime.registerFactory('chat.member', memberFactory, { createOnSend: true });
+   */
+  createOnSend?: boolean;
+}
+
 /** A failure the runtime could not hand to a waiting caller (publish errors, crashed actors). */
 export interface RuntimeErrorEvent {
   readonly error: unknown;
@@ -30,6 +50,11 @@ export interface RuntimeState {
   /** `effects`: the calls (see `effect`) an actor had in flight when saved; loading performs them again. */
   readonly actors: Array<{ id: AgentIdLike; snapshot: unknown; effects?: Array<{ name: string; input: unknown }> }>;
   readonly queue: Array<{ message: Message; recipient: AgentIdLike; sender?: AgentIdLike; topic?: TopicIdLike }>;
+  /**
+   * Published messages parked for actors of `createOnSend` types not created yet (see
+   * {@link FactoryOptions.createOnSend}), in order; loading parks them again. Absent when none.
+   */
+  readonly parked?: Array<{ message: Message; recipient: AgentIdLike; sender?: AgentIdLike; topic?: TopicIdLike }>;
 }
 
 export interface PublishOptions {
@@ -64,7 +89,15 @@ export interface SendOptions {
  * embedded implementation; a distributed runtime can implement the same interface.
  */
 export interface AgentRuntime {
-  registerFactory(type: string, factory: AgentFactory): void;
+  /**
+   * Registers the factory of `type`'s actors, each created on its first message (or, with
+   * `options.createOnSend`, on the first message sent to it: see {@link FactoryOptions}).
+   *
+   * @example
+   * runtime.registerFactory('echo', () => echoMachine);
+   * runtime.registerFactory('member', memberFactory, { createOnSend: true });
+   */
+  registerFactory(type: string, factory: AgentFactory, options?: FactoryOptions): void;
   /** Removes a factory and stops every actor it created. */
   unregisterFactory(type: string): void;
   addSubscription(subscription: Subscription): void;

@@ -5,7 +5,7 @@ import { agentIdKey, validateAgentType, type AgentIdLike, type TopicIdLike } fro
 import type { Subscription } from './subscriptions.js';
 import type { Message } from './actor-contract.js';
 import type { InterventionHandler } from './interventions.js';
-import type { AgentFactory, AgentRuntime, KeyStatus, PublishOptions, RuntimeErrorEvent, RuntimeState, SendOptions, StateOptions } from './agent-runtime.js';
+import type { AgentFactory, AgentRuntime, FactoryOptions, KeyStatus, PublishOptions, RuntimeErrorEvent, RuntimeState, SendOptions, StateOptions } from './agent-runtime.js';
 import { DuplicateAgentTypeError, InvalidArgumentError, RuntimeStateError } from './errors.js';
 import { retireActor, retireAllOfType, retireAllWithKey } from './actor-host.js';
 import { actorsWithKey, createActorDirectory } from './actor-directory.js';
@@ -17,6 +17,7 @@ import { settleRpc } from './rpc.js';
 import { report, type RuntimeCore } from './runtime-core.js';
 import { assertOpen, onCommand, publish, sendMessage } from './router.js';
 import { parseRuntimeState, restoreState, snapshotState } from './saved-state.js';
+import { createParking, dropAll, dropType, parkedDeliveries } from './parking.js';
 import { addToIndex, createSubscriptionIndex, removeFromIndex } from './subscription-index.js';
 
 export interface InProcessRuntimeOptions {
@@ -58,6 +59,8 @@ export class InProcessRuntime implements AgentRuntime, AsyncDisposable {
       runtime: this,
       root,
       factories: new Map(),
+      createOnSend: new Set(),
+      parking: createParking(),
       actors: createActorDirectory(),
       subscriptions: createSubscriptionIndex(),
       queue: createDispatchQueue(),
@@ -82,17 +85,33 @@ export class InProcessRuntime implements AgentRuntime, AsyncDisposable {
 
   // ---- registration ----------------------------------------------------------------------
 
-  registerFactory(type: string, factory: AgentFactory): void {
+  /**
+   * Registers the factory of `type`'s actors (see {@link AgentRuntime.registerFactory}); with
+   * `{ createOnSend: true }`, an actor is created by the first message *sent* to it and published
+   * messages wait for that, parked (see {@link FactoryOptions.createOnSend}).
+   *
+   * @example
+   * runtime.registerFactory('member', memberFactory, { createOnSend: true });
+   * await runtime.publishMessage(task, new TopicId('chat', 'run-1')); // parked for member/run-1
+   * await runtime.sendMessage(turn, new AgentId('member', 'run-1')); // creates it: task, then turn
+   */
+  registerFactory(type: string, factory: AgentFactory, options: FactoryOptions = {}): void {
     validateAgentType(type);
     if (typeof factory !== 'function') {
       throw new InvalidArgumentError(`The factory for agent type "${type}" must be a function.`);
     }
+    if (typeof options !== 'object' || options === null) {
+      throw new InvalidArgumentError(`registerFactory("${type}"): options must be an object; got ${options === null ? 'null' : typeof options}.`);
+    }
     if (this.#core.factories.has(type)) throw new DuplicateAgentTypeError(type);
     this.#core.factories.set(type, factory);
+    if (options.createOnSend) this.#core.createOnSend.add(type);
   }
 
   unregisterFactory(type: string): void {
     this.#core.factories.delete(type);
+    this.#core.createOnSend.delete(type);
+    dropType(this.#core.parking, type);
     retireAllOfType(this.#core, type);
     checkIdle(this.#core);
   }
@@ -200,6 +219,7 @@ export class InProcessRuntime implements AgentRuntime, AsyncDisposable {
     // nothing waits forever. Without listeners there is no one to tell.
     if (core.errorListeners.size > 0) for (const h of live) report(core, { error, agent: h.id });
     for (let d = shiftDelivery(core.queue); d; d = shiftDelivery(core.queue)) settleRpc(d.env.rpc, { ok: false, error });
+    dropAll(core.parking); // broadcasts nobody was sent anything for: no one to tell
     core.root.stop();
     resolveIdleWaiters(core);
   }
@@ -217,16 +237,18 @@ export class InProcessRuntime implements AgentRuntime, AsyncDisposable {
 
   /**
    * Counts, for leak checks and monitoring. `queued` counts every message not yet handed to its
-   * actor (in the runtime's queue or waiting in a busy actor's mailbox).
+   * actor (in the runtime's queue or waiting in a busy actor's mailbox); `parked`, the published
+   * messages waiting for a `createOnSend` actor to be created (not counted in `queued`).
    */
-  get stats(): { actors: number; factories: number; subscriptions: number; queued: number; busy: number } {
+  get stats(): { actors: number; factories: number; subscriptions: number; queued: number; busy: number; parked: number } {
     const core = this.#core;
-    return { actors: core.actors.byId.size, factories: core.factories.size, subscriptions: core.subscriptions.byId.size, queued: queuedCount(core.queue) + core.idle.mailboxed, busy: core.idle.busy };
+    return { actors: core.actors.byId.size, factories: core.factories.size, subscriptions: core.subscriptions.byId.size, queued: queuedCount(core.queue) + core.idle.mailboxed, busy: core.idle.busy, parked: core.parking.count };
   }
 
   /**
    * What the actors keyed `key` are doing (see {@link AgentRuntime.keyStatus}): at rest when
-   * nothing is queued for them and none is busy.
+   * nothing is queued for them and none is busy. Parked messages (see
+   * {@link FactoryOptions.createOnSend}) are not counted: they wait for a send that may never come.
    *
    * @example
    * const { queued, busy } = runtime.keyStatus(result.invocationId);
@@ -248,23 +270,24 @@ export class InProcessRuntime implements AgentRuntime, AsyncDisposable {
 
   /**
    * A JSON snapshot (versioned, see `RuntimeStateSchema`) of every hosted actor and every message
-   * not yet handled, or, with `key`, of the actors with that `AgentId.key` and the messages
-   * waiting for them.
+   * not yet handled (parked ones apart, in `parked`), or, with `key`, of the actors with that
+   * `AgentId.key` and the messages waiting for them.
    *
    * @example
    * const saved = await runtime.saveState({ key: invocationId });
    * await fresh.loadState(saved, { key: invocationId });
    */
   async saveState(options: StateOptions = {}): Promise<RuntimeState> {
-    const { actors, queue } = this.#core;
+    const { actors, queue, parking } = this.#core;
     const { key } = options;
-    if (key === undefined) return snapshotState(actors.byId.values(), queuedDeliveries(queue));
-    return snapshotState(actorsWithKey(actors, key), queuedDeliveries(queue, key), key);
+    if (key === undefined) return snapshotState(actors.byId.values(), queuedDeliveries(queue), parkedDeliveries(parking));
+    return snapshotState(actorsWithKey(actors, key), queuedDeliveries(queue, key), parkedDeliveries(parking, key), key);
   }
 
   /**
    * Restores a state from `saveState`: its actors (replacing live ones with the same AgentId)
-   * and its waiting messages (queued behind what is already queued). With `key`, only that key's
+   * and its waiting messages (queued behind what is already queued; parked ones parked again,
+   * or queued when their type is not `createOnSend` here or their actor is live). With `key`, only that key's
    * part of `state`: the actors live under that key are replaced as a whole and messages queued
    * for it are dropped; other keys are left alone. Rejects with `InvalidArgumentError` for a state
    * of another version or form, and with `UnknownAgentTypeError` (before changing anything) when

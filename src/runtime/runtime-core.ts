@@ -9,6 +9,7 @@ import type { DispatchQueue } from './dispatch-queue.js';
 import type { Delivery } from './envelope.js';
 import type { IdleTracker } from './idle-tracker.js';
 import type { InterventionChain } from './intervention-chain.js';
+import type { Parking } from './parking.js';
 import { settleRpc } from './rpc.js';
 import type { SubscriptionIndex } from './subscription-index.js';
 
@@ -18,6 +19,9 @@ export interface RuntimeCore {
   /** The root of the actor system: every hosted actor is its child, so one inspector sees all. */
   readonly root: AnyActorRef;
   readonly factories: Map<string, AgentFactory>;
+  /** Types registered with `createOnSend`: published messages for their absent actors are parked. */
+  readonly createOnSend: Set<string>;
+  readonly parking: Parking;
   readonly actors: ActorDirectory;
   readonly subscriptions: SubscriptionIndex;
   readonly queue: DispatchQueue;

@@ -8,6 +8,7 @@ import { hostActor, retireActor, retireAllWithKey, type Hosted } from './actor-h
 import { enqueue } from './delivery-loop.js';
 import { inFlightEffects } from './effects.js';
 import type { Delivery } from './envelope.js';
+import { park } from './parking.js';
 import { nextEnvelopeId, report, sourceOf, type RuntimeCore } from './runtime-core.js';
 
 /** The state version this runtime writes and reads. */
@@ -15,23 +16,27 @@ export const RUNTIME_STATE_VERSION = 1;
 
 const AgentIdSchema = z.object({ type: z.string(), key: z.string() });
 const TopicIdSchema = z.object({ type: z.string(), source: z.string() });
+const QueuedSchema = z.object({
+  // A message keeps every field it has.
+  message: z.looseObject({ type: z.string().min(1) }),
+  recipient: AgentIdSchema,
+  sender: AgentIdSchema.optional(),
+  topic: TopicIdSchema.optional(),
+});
 
 /**
- * A saved runtime state (version 1): every hosted actor's persisted snapshot, and every message not
- * yet handled (queued, or waiting in a mailbox). `key` is set when only that key's actors were saved.
+ * A saved runtime state (version 1): every hosted actor's persisted snapshot, every message not
+ * yet handled (queued, or waiting in a mailbox) and, in `parked`, the published messages waiting
+ * for a `createOnSend` actor to be created. `key` is set when only that key's actors were saved.
  */
 export const RuntimeStateSchema = z.object({
   version: z.literal(RUNTIME_STATE_VERSION),
   key: z.string().optional(),
   // `effects`: the calls it had in flight (name and input), performed again on load.
   actors: z.array(z.object({ id: AgentIdSchema, snapshot: z.unknown(), effects: z.array(z.object({ name: z.string().min(1), input: z.unknown() })).optional() })),
-  queue: z.array(z.object({
-    // A message keeps every field it has.
-    message: z.looseObject({ type: z.string().min(1) }),
-    recipient: AgentIdSchema,
-    sender: AgentIdSchema.optional(),
-    topic: TopicIdSchema.optional(),
-  })),
+  queue: z.array(QueuedSchema),
+  // Published messages parked for `createOnSend` actors not created yet (optional: absent when none).
+  parked: z.array(QueuedSchema.extend({ topic: TopicIdSchema })).optional(),
 });
 
 type QueuedMessage = RuntimeState['queue'][number];
@@ -41,7 +46,7 @@ function queued(d: Delivery): QueuedMessage {
 }
 
 /** A plain JSON copy of `actors` (with their mailboxes) and `queue`: nothing in it may depend on this process. */
-export function snapshotState(actors: Iterable<Hosted>, queue: Delivery[], key?: string): RuntimeState {
+export function snapshotState(actors: Iterable<Hosted>, queue: Delivery[], parked: Delivery[], key?: string): RuntimeState {
   const savedActors: RuntimeState['actors'] = [];
   const savedQueue: QueuedMessage[] = [];
   for (const h of actors) {
@@ -50,7 +55,8 @@ export function snapshotState(actors: Iterable<Hosted>, queue: Delivery[], key?:
     for (const d of h.mailbox) savedQueue.push(queued(d));
   }
   for (const d of queue) savedQueue.push(queued(d));
-  return JSON.parse(JSON.stringify({ version: RUNTIME_STATE_VERSION, key, actors: savedActors, queue: savedQueue })) as RuntimeState;
+  const state = { version: RUNTIME_STATE_VERSION, key, actors: savedActors, queue: savedQueue, ...(parked.length > 0 ? { parked: parked.map(queued) } : {}) };
+  return JSON.parse(JSON.stringify(state)) as RuntimeState;
 }
 
 /**
@@ -83,6 +89,7 @@ export function restoreState(core: RuntimeCore, state: RuntimeState, key: string
   }
   const actors = key === undefined ? state.actors : state.actors.filter((a) => a.id.key === key);
   const queue = key === undefined ? state.queue : state.queue.filter((q) => q.recipient.key === key);
+  const parked = (key === undefined ? state.parked : state.parked?.filter((q) => q.recipient.key === key)) ?? [];
   for (const { id } of actors) {
     if (!core.factories.has(id.type)) throw new UnknownAgentTypeError(id.type);
   }
@@ -93,6 +100,12 @@ export function restoreState(core: RuntimeCore, state: RuntimeState, key: string
     const h = hostActor(core, AgentId.from(id), snapshot as Snapshot<unknown>, effects);
     const restored = h.ref.getSnapshot() as Snapshot<unknown> & { error?: unknown };
     if (restored.status === 'error') report(core, { error: restored.error, agent: h.id });
+  }
+  for (const q of parked) {
+    const env = { id: nextEnvelopeId(core), message: q.message, sender: q.sender, topic: q.topic, source: sourceOf(core, q.sender) };
+    // Parked again while its type here also waits for a send and its actor does not exist; else it is an ordinary queued message.
+    if (core.createOnSend.has(q.recipient.type) && !core.actors.byId.has(agentIdKey(q.recipient))) park(core.parking, { env, recipient: AgentId.from(q.recipient), count: null });
+    else enqueue(core, env, q.recipient);
   }
   for (const q of queue) {
     enqueue(core, { id: nextEnvelopeId(core), message: q.message, sender: q.sender, topic: q.topic, source: sourceOf(core, q.sender) }, q.recipient);

@@ -41,7 +41,7 @@ describe('base v2: stable actor types keyed by invocation', () => {
     const baseline = runtime.stats;
     // 2 members, manager, gateway, start, end, boundary; registered once, reused by every run.
     // Two actors stay: the start executor and the boundary, shared by every run.
-    expect(baseline).toEqual({ actors: 2, factories: 7, subscriptions: 8, queued: 0, busy: 0 });
+    expect(baseline).toEqual({ actors: 2, factories: 7, subscriptions: 8, queued: 0, busy: 0, parked: 0 });
     expect(runtime.keyStatus('_shared').actors).toBe(2);
     expect(runtime.getActor({ type: 'support.start', key: '_shared' })).toBeDefined();
     expect(runtime.getActor({ type: 'support.boundary', key: '_shared' })).toBeDefined();
@@ -53,7 +53,7 @@ describe('base v2: stable actor types keyed by invocation', () => {
     await runtime.stopWhenIdle();
     expect(runtime.stats).toEqual(baseline);
     support.unregister(runtime);
-    expect(runtime.stats).toEqual({ actors: 0, factories: 0, subscriptions: 0, queued: 0, busy: 0 });
+    expect(runtime.stats).toEqual({ actors: 0, factories: 0, subscriptions: 0, queued: 0, busy: 0, parked: 0 });
   });
 
   it('the start executor and the boundary are one actor each per registration: made on first use, serving every run, kept by retireKey(run), removed by unregister()', async () => {
@@ -88,7 +88,7 @@ describe('base v2: stable actor types keyed by invocation', () => {
     // Ten orchestrations, each with its registration and its start executor and boundary…
     expect(before).toMatchObject({ actors: 20, factories: 60 });
     // …all gone once the objects are collected.
-    expect(after).toEqual({ actors: 0, factories: 0, subscriptions: 0, queued: 0, busy: 0 });
+    expect(after).toEqual({ actors: 0, factories: 0, subscriptions: 0, queued: 0, busy: 0, parked: 0 });
   }, 30_000);
 
   it('once get() resolves or rejects, the run\'s actors are already retired', async () => {
@@ -159,7 +159,7 @@ describe('base v2: registrations and attach, when things go wrong', () => {
     await expect(waiting.get(1_000)).rejects.toThrow(/was unregistered/);
     await expect(busy.get(1_000)).rejects.toThrow(/was unregistered/);
     await runtime.stopWhenIdle();
-    expect(runtime.stats).toEqual({ actors: 0, factories: 0, subscriptions: 0, queued: 0, busy: 0 });
+    expect(runtime.stats).toEqual({ actors: 0, factories: 0, subscriptions: 0, queued: 0, busy: 0, parked: 0 });
   });
 
   it('attach() of an invocation this runtime does not host is a clear error and leaves nothing behind', async () => {

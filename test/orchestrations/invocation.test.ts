@@ -99,9 +99,9 @@ describe('invoke / OrchestrationResult', () => {
     // Every run's actors are retired; only the orchestration's own registrations stay, until
     // unregister(), with the two actors they share between runs (start executor, boundary): 100
     // runs leave no more than one would.
-    expect(runtime.stats).toEqual({ actors: 2, factories: 7, subscriptions: 8, queued: 0, busy: 0 });
+    expect(runtime.stats).toEqual({ actors: 2, factories: 7, subscriptions: 8, queued: 0, busy: 0, parked: 0 });
     orchestration.unregister(runtime);
-    expect(runtime.stats).toEqual({ actors: 0, factories: 0, subscriptions: 0, queued: 0, busy: 0 });
+    expect(runtime.stats).toEqual({ actors: 0, factories: 0, subscriptions: 0, queued: 0, busy: 0, parked: 0 });
   });
 
   it('events: agent_response per member, then completed; usage adds up per agent and overall', async () => {

@@ -201,6 +201,45 @@ describe('checkpoint and resume in process', () => {
     await expect(result.checkpoint()).rejects.toThrow(InvocationStateError);
   });
 
+  it('members never asked anything are not actors: the checkpoint keeps what they heard (parked), and after a resume under another prefix the one handed to speaks from the same conversation as in an uninterrupted run', async () => {
+    // Triage asks the user first, then hands off to Refund; Billing is never asked anything.
+    const desk = (id: string) => {
+      const triage = scripted((request) => (request.messages.some((m) => m.role === 'user' && m.content === 'order 42') ? transfer('Refund') : { text: 'Which order?' }));
+      const refund = scripted((request) => ({ text: `Refunded ${request.messages.filter((m) => m.role === 'user').at(-1)!.content}.` }));
+      const billing = scripted(() => ({ text: 'never asked' }));
+      const orchestration = new HandoffOrchestration({ id, members: [agent('Triage', triage), agent('Refund', refund), agent('Billing', billing)] });
+      return { orchestration, refund, billing };
+    };
+    const plain = desk('desk');
+    const reference = await answerUser(await plain.orchestration.invoke('refund please', fresh()), ['order 42', null]);
+
+    const runtime = fresh();
+    const first = await desk('desk').orchestration.invoke('refund please', runtime);
+    await nextHumanRequest(first);
+    await settleDown(runtime, first.invocationId);
+    // Only the start agent exists among the members; the others' conversation is parked.
+    expect(runtime.getActor({ type: 'desk.Refund', key: first.invocationId })).toBeUndefined();
+    expect(runtime.getActor({ type: 'desk.Triage', key: first.invocationId })).toBeDefined();
+    expect(runtime.stats.parked).toBeGreaterThan(0);
+    const checkpoint = JSON.parse(JSON.stringify(await first.checkpoint())) as Checkpoint;
+    expect(checkpoint.actors.map((a) => a.member ?? a.role).sort()).toEqual(['Triage', 'end', 'gateway', 'manager']);
+    expect([...new Set(checkpoint.parked!.map((p) => p.member))].sort()).toEqual(['Billing', 'Refund']);
+
+    const later = fresh();
+    const resumedDesk = desk('desk2'); // another prefix: the parked messages' ids are moved to it
+    const resumed = await resumedDesk.orchestration.resume(checkpoint, later);
+    const output = await answerUser(resumed, ['order 42', null]);
+    expect(said(output.conversation)).toEqual(said(reference.conversation));
+    expect(output.lastAgent).toBe('Refund');
+    // Refund heard the whole conversation (the parked part from before the checkpoint included).
+    const asked = (client: ChatClient & { requests: ReadonlyArray<{ messages: Array<{ role: string; content: string }> }> }) => client.requests.map((r) => r.messages.map((m) => [m.role, m.content]));
+    expect(asked(resumedDesk.refund)).toEqual(asked(plain.refund));
+    expect(resumedDesk.billing.requests).toEqual([]);
+    await later.stopWhenIdle();
+    expect(later.stats.parked).toBe(0);
+    expect(runActors(later)).toBe(0);
+  });
+
   it('the checkpoint format: versioned JSON with the open requests, usage so far, the transcript and each actor', async () => {
     const { checkpoint } = await waitingCheckpoint();
     expect(checkpoint).toMatchObject({
@@ -224,7 +263,7 @@ describe('resume errors: a CheckpointError naming the problem, nothing left on t
     expect((error as CheckpointError).reason).toBe(reason);
     expect((error as CheckpointError).code).toBe('invalid_checkpoint');
     expect((error as Error).message).toMatch(message);
-    expect(runtime.stats).toEqual({ actors: 0, factories: 0, subscriptions: 0, queued: 0, busy: 0 });
+    expect(runtime.stats).toEqual({ actors: 0, factories: 0, subscriptions: 0, queued: 0, busy: 0, parked: 0 });
   }
 
   it('another orchestration kind', async () => {

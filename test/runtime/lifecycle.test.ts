@@ -123,13 +123,13 @@ describe('lifecycle', () => {
 
   it('stats reports actors, factories, subscriptions, queued and busy counts', async () => {
     runtime = new InProcessRuntime();
-    expect(runtime.stats).toEqual({ actors: 0, factories: 0, subscriptions: 0, queued: 0, busy: 0 });
+    expect(runtime.stats).toEqual({ actors: 0, factories: 0, subscriptions: 0, queued: 0, busy: 0, parked: 0 });
     runtime.registerFactory('stuck', () => stuck);
     runtime.registerFactory('echo', () => echo());
     runtime.addSubscription(new TypeSubscription('chat', 'echo'));
     await runtime.publishMessage({ type: 'a' }, new TopicId('chat', 'r'));
     await runtime.publishMessage({ type: 'b' }, new TopicId('chat', 'r'));
-    expect(runtime.stats).toEqual({ actors: 0, factories: 2, subscriptions: 1, queued: 2, busy: 0 });
+    expect(runtime.stats).toEqual({ actors: 0, factories: 2, subscriptions: 1, queued: 2, busy: 0, parked: 0 });
 
     runtime.start();
     const first = runtime.sendMessage({ type: 'work' }, new AgentId('stuck', 'k'));
@@ -138,7 +138,7 @@ describe('lifecycle', () => {
     second.catch(() => {});
     await until(() => runtime.stats.busy === 1 && runtime.stats.actors === 2, 'stuck/k busy');
     // echo/r and stuck/k exist; stuck/k is busy with one message and holds the other in its mailbox.
-    expect(runtime.stats).toEqual({ actors: 2, factories: 2, subscriptions: 1, queued: 1, busy: 1 });
+    expect(runtime.stats).toEqual({ actors: 2, factories: 2, subscriptions: 1, queued: 1, busy: 1, parked: 0 });
   });
 
   it('stop() pauses delivery until start()', async () => {
