@@ -7,6 +7,6 @@ export * from './agent-runtime.js';
 export { InProcessRuntime, type InProcessRuntimeOptions } from './in-process-runtime.js';
 export { RuntimeStateSchema } from './saved-state.js';
 export {
-  effect, cancelEffect, abortEffects, inFlightEffects, resumeEffect, EffectCancelledError, UnknownEffectError,
+  effect, cancelEffect, EffectCancelledError, UnknownEffectError,
   type EffectAction, type EffectRun, type EffectOptions, type EffectDoneEvent, type EffectErrorEvent, type EffectEvents,
 } from './effects.js';
