@@ -1,6 +1,7 @@
 /** Ids remember the types and the last key they found valid; what is invalid stays refused. */
 import { expect, it } from 'vitest';
-import { AgentId, InvalidArgumentError, TopicId, validateAgentType } from '../../src/runtime/ids.js';
+import { AgentId, TopicId, validateAgentType } from '../../src/runtime/ids.js';
+import { InvalidArgumentError } from '../../src/runtime/index.js';
 
 it('a remembered valid key or type does not let an invalid one through', () => {
   expect(new AgentId('echo', 'run-1').key).toBe('run-1');
