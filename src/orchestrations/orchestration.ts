@@ -22,7 +22,7 @@ import type { ActorEvent, BoundaryMessage } from '../actors/events.js';
 import type { TerminationInput } from '../actors/termination.js';
 import {
   DuplicateAgentTypeError, RuntimeStateError, TypeSubscription, sanitizeName,
-  type AgentIdLike, type AgentRuntime, type TopicIdLike,
+  type AgentIdLike, type AgentRuntime,
 } from '../runtime/index.js';
 import { InvocationStateError, OrchestrationConfigError } from './errors.js';
 import { Invocation, type RunIds } from './invocation.js';
@@ -204,8 +204,10 @@ export abstract class Orchestration<TOut = OrchestrationOutput, TIn = unknown> {
   /** Invocations not yet torn down, by id: how the boundary finds the invocation it serves. */
   private readonly live = new Map<string, Invocation<TOut>>();
   private readonly registrations = new WeakMap<AgentRuntime, Registration>();
-  /** Member agent types by registration prefix (see {@link agentType}). */
-  private readonly agentTypes = new Map<string, Map<string, string>>();
+  /** `<prefix>.<part>` strings by registration prefix and part (see {@link partType}). */
+  private readonly partTypes = new Map<string, Map<string, string>>();
+  /** The ids of the shared actors (start executor, boundary), by registration prefix. */
+  private readonly sharedIds = new Map<string, { start: AgentIdLike; boundary: AgentIdLike }>();
   private readonly memberInputs = new Map<ChatCompletionAgent, Omit<AgentActorInput, 'topic' | 'invocationId' | 'self' | 'boundary' | 'gateway'>>();
   /** Actor logic built once per orchestration (building a machine with `provide` is costly). */
   private readonly logicCache = new Map<unknown, AnyActorLogic>();
@@ -542,7 +544,7 @@ export abstract class Orchestration<TOut = OrchestrationOutput, TIn = unknown> {
 
   /** The members as the manager addresses them in one run. */
   protected memberIds(ids: RunIds): Array<{ name: string; id: AgentIdLike }> {
-    return this.bindings.map((m) => ({ name: m.name, id: { type: this.agentType(ids.prefix, m), key: ids.key } }));
+    return this.bindings.map((m) => ({ name: m.name, id: { type: this.partType(ids.prefix, m.slug), key: ids.key } }));
   }
 
   /** The provided `checkTermination` actor: the user's `terminationCondition`. */
@@ -570,10 +572,22 @@ export abstract class Orchestration<TOut = OrchestrationOutput, TIn = unknown> {
   private idsFor(prefix: string, key: string): RunIds {
     const live = this.live.get(key)?.ids;
     if (live?.prefix === prefix) return live;
-    const at = (part: string): AgentIdLike => ({ type: `${prefix}.${part}`, key });
-    const shared = (part: string): AgentIdLike => ({ type: `${prefix}.${part}`, key: SHARED_ACTOR_KEY });
-    const topic = (part: string): TopicIdLike => ({ type: `${prefix}.${part}`, source: key });
-    return { prefix, key, manager: at('manager'), gateway: at('gateway'), start: shared('start'), end: at('end'), boundary: shared('boundary'), conversation: topic('conversation'), replies: topic('replies') };
+    let shared = this.sharedIds.get(prefix);
+    if (!shared) {
+      const at = (part: string): AgentIdLike => ({ type: this.partType(prefix, part), key: SHARED_ACTOR_KEY });
+      this.sharedIds.set(prefix, (shared = { start: at('start'), boundary: at('boundary') }));
+    }
+    return {
+      prefix,
+      key,
+      manager: { type: this.partType(prefix, 'manager'), key },
+      gateway: { type: this.partType(prefix, 'gateway'), key },
+      start: shared.start,
+      end: { type: this.partType(prefix, 'end'), key },
+      boundary: shared.boundary,
+      conversation: { type: this.partType(prefix, 'conversation'), source: key },
+      replies: { type: this.partType(prefix, 'replies'), source: key },
+    };
   }
 
   /** The logic and input of one part of a run (`<member slug>`, `manager`, `gateway`, `start`, `end`, `boundary`). */
@@ -629,19 +643,19 @@ export abstract class Orchestration<TOut = OrchestrationOutput, TIn = unknown> {
     // classes on every call (≈ 2 KB per member per run); a copy by Object.assign reuses them.
     const input = Object.assign({}, shared) as AgentActorInput;
     input.invocationId = ids.key;
-    input.self = { type: this.agentType(ids.prefix, member), key: ids.key };
+    input.self = { type: this.partType(ids.prefix, member.slug), key: ids.key };
     input.boundary = ids.boundary;
     input.gateway = ids.gateway;
     input.topic = ids.replies;
     return input;
   }
 
-  /** `<prefix>.<member slug>`, built once per registration prefix and member. */
-  private agentType(prefix: string, member: MemberBinding): string {
-    let types = this.agentTypes.get(prefix);
-    if (!types) this.agentTypes.set(prefix, (types = new Map()));
-    let type = types.get(member.slug);
-    if (type === undefined) types.set(member.slug, (type = `${prefix}.${member.slug}`));
+  /** `<prefix>.<part>` (a member slug, `manager`, `conversation`…), built once per prefix and part. */
+  private partType(prefix: string, part: string): string {
+    let types = this.partTypes.get(prefix);
+    if (!types) this.partTypes.set(prefix, (types = new Map()));
+    let type = types.get(part);
+    if (type === undefined) types.set(part, (type = `${prefix}.${part}`));
     return type;
   }
 
