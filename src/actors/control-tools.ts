@@ -84,6 +84,11 @@ export interface Interception {
   controlIds: string[];
 }
 
+function controlNamed(controls: readonly ControlTool[], name: string): ControlTool | undefined {
+  for (const control of controls) if (control.name === name) return control;
+  return undefined;
+}
+
 function parseArgs(raw: string): Record<string, unknown> {
   try {
     const value = JSON.parse(raw || '{}');
@@ -106,8 +111,11 @@ export function interceptControlCalls(
   const pending: ToolCall[] = [];
   const controlIds: string[] = [];
   let outcome = decided;
-  const marked = calls.map((call) => {
-    const control = controls.find((c) => c.name === call.name);
+  // Loops rather than map/find closures: this runs on every model reply.
+  const marked: ToolCall[] = [];
+  for (let i = 0; i < calls.length; i++) {
+    const call = calls[i];
+    const control = controlNamed(controls, call.name);
     if (!control) {
       if (controls.some((c) => c.kind === 'handoff') && !ownTools.some((t) => t.name === call.name)) {
         const valid = controls.flatMap((c) => (c.kind === 'handoff' ? [c.target] : [])).join(', ');
@@ -115,7 +123,8 @@ export function interceptControlCalls(
       } else {
         pending.push(call);
       }
-      return call;
+      marked.push(call);
+      continue;
     }
     controlIds.push(call.id);
     if (outcome && outcome.kind !== 'reply') {
@@ -129,7 +138,8 @@ export function interceptControlCalls(
       outcome = { kind: 'complete', summary: typeof summary === 'string' ? summary : '', toolCallId: call.id };
       results[call.id] = { content: 'Task completed.', isError: false };
     }
-    return { ...call, control: control.kind };
-  });
+    // Not `{ ...call, control }`: on Node 20's V8 that makes new hidden classes on every call.
+    marked.push(Object.assign({}, call, { control: control.kind }));
+  }
   return { calls: marked, results, pending, outcome, controlIds };
 }

@@ -22,5 +22,8 @@ export interface OrchestrationOutput {
 /** `report` plus `usage` for `agent`, in total and per agent. */
 export function addAgentUsage(report: UsageReport, agent: string, usage: Usage | undefined): UsageReport {
   if (!usage) return report;
-  return { total: addUsage(report.total, usage), byAgent: { ...report.byAgent, [agent]: addUsage(report.byAgent[agent] ?? ZERO_USAGE, usage) } };
+  // Not `{ ...byAgent, [agent]: … }`: on Node 20's V8 that makes new hidden classes on every call.
+  const byAgent = Object.assign({}, report.byAgent);
+  byAgent[agent] = addUsage(report.byAgent[agent] ?? ZERO_USAGE, usage);
+  return { total: addUsage(report.total, usage), byAgent };
 }

@@ -69,7 +69,9 @@ export const sequencerMachine = setup({
   },
 }).createMachine({
   id: 'sequencer',
-  context: ({ input }) => ({ ...input, next: 0, lastReply: [], conversation: [] }),
+  // Not `{ ...input, … }`: on Node 20's V8, adding fields to a spread copy makes new hidden
+  // classes on every call; Object.assign reuses them.
+  context: ({ input }) => Object.assign({}, input, { next: 0, lastReply: [], conversation: [] }),
   initial: 'waitingForKickoff',
   on: {
     history: { actions: 'recordHeard' },

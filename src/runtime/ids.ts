@@ -32,7 +32,7 @@ export class AgentId implements AgentIdLike {
   readonly key: string;
   constructor(type: string, key: string) {
     validateAgentType(type);
-    if (typeof key !== 'string' || !AGENT_KEY.test(key)) {
+    if (!validKey(key)) {
       throw new InvalidArgumentError(`Invalid agent key ${JSON.stringify(key)} for agent type "${type}": use printable ASCII characters.`);
     }
     this.type = type;
@@ -69,7 +69,7 @@ export class TopicId implements TopicIdLike {
     if (typeof type !== 'string' || !TOPIC_TYPE.test(type)) {
       throw new InvalidArgumentError(`Invalid topic type ${JSON.stringify(type)}: it must match ${TOPIC_TYPE}.`);
     }
-    if (typeof source !== 'string' || !AGENT_KEY.test(source)) {
+    if (!validKey(source)) {
       throw new InvalidArgumentError(`Invalid topic source ${JSON.stringify(source)} for topic "${type}": use printable ASCII characters.`);
     }
     this.type = type;
@@ -86,11 +86,31 @@ export class TopicId implements TopicIdLike {
   }
 }
 
+/**
+ * Agent types already found valid: ids are built on every send and publish, from a handful of
+ * registered types. Bounded, so odd callers cannot grow it without limit.
+ */
+const validTypes = new Set<string>();
+const MAX_VALID_TYPES = 1024;
+/** The last key found valid: a run's ids share their key. */
+let lastValidKey = '';
+
 /** Throws an {@link InvalidArgumentError} naming the value when it is not a valid agent type. */
 export function validateAgentType(type: unknown): asserts type is string {
+  if (typeof type === 'string' && validTypes.has(type)) return;
   if (typeof type !== 'string' || !AGENT_TYPE.test(type)) {
     throw new InvalidArgumentError(`Invalid agent type ${JSON.stringify(type)}: it must match ${AGENT_TYPE} (letters, digits, _, - and .).`);
   }
+  if (validTypes.size >= MAX_VALID_TYPES) validTypes.clear();
+  validTypes.add(type);
+}
+
+/** Whether `key` is a valid agent key or topic source (printable ASCII, not empty). */
+function validKey(key: unknown): key is string {
+  if (key === lastValidKey && key !== '') return true;
+  if (typeof key !== 'string' || !AGENT_KEY.test(key)) return false;
+  lastValidKey = key;
+  return true;
 }
 
 /** The string key an actor is registered under ("type/key"). */
