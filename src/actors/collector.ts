@@ -80,7 +80,7 @@ export const collectorMachine = setup({
   },
 }).createMachine({
   id: 'collector',
-  context: ({ input }) => ({ ...input, replies: {}, conversation: [] }),
+  context: ({ input }) => Object.assign({}, input, { replies: {}, conversation: [] }),
   initial: 'waitingForKickoff',
   on: {
     history: { actions: 'recordHeard' },

@@ -34,7 +34,7 @@ type EndEvent = MessageEvent<ConversationMessage> | MessageEvent<HistoryMessage>
 
 function settled(context: EndExecutorContext, settlement: { type: 'invocation_settled'; output: unknown } | { type: 'invocation_failed'; error: unknown }) {
   // A snapshot saved before the end executor knew its run has none: its boundary was keyed by the run then.
-  const message: BoundaryMessage = { ...settlement, invocationId: context.invocationId ?? context.boundary.key };
+  const message: BoundaryMessage = Object.assign({}, settlement, { invocationId: context.invocationId ?? context.boundary.key });
   return sendCommand(message, context.boundary);
 }
 

@@ -188,7 +188,7 @@ export const humanGatewayMachine = setup({
   },
 }).createMachine({
   id: 'humanGateway',
-  context: ({ input }) => ({ ...input, open: [], asking: null }),
+  context: ({ input }) => Object.assign({}, input, { open: [], asking: null }),
   initial: 'waiting',
   on: {
     list_requests: { actions: 'listOpenRequests' },
