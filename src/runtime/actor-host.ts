@@ -61,8 +61,9 @@ export function dispatch(core: RuntimeCore, d: Delivery): void {
         return;
       }
       if (parked.length > 0) {
-        // Ahead of `d`, in their order; `pump` below hands them over one at a time.
-        h.mailbox.push(...parked);
+        // Ahead of `d`, in their order; `pump` below hands them over one at a time. (A loop: a
+        // spread of a long parked list would overflow the stack.)
+        for (const p of parked) h.mailbox.push(p);
         core.idle.mailboxed += parked.length;
       }
     } else {

@@ -62,7 +62,7 @@ export function parkedDeliveries(p: Parking, key?: string): Delivery[] {
     return list ? deliveries(list, key) : [];
   }
   const all: Delivery[] = [];
-  for (const [k, list] of p.byKey) all.push(...deliveries(list, k));
+  for (const [k, list] of p.byKey) for (const d of deliveries(list, k)) all.push(d);
   return all;
 }
 

@@ -8,7 +8,7 @@ import { hostActor, retireActor, retireAllWithKey, type Hosted } from './actor-h
 import { enqueue } from './delivery-loop.js';
 import { inFlightEffects } from './effects.js';
 import type { Delivery } from './envelope.js';
-import { park } from './parking.js';
+import { park, unpark } from './parking.js';
 import { nextEnvelopeId, report, sourceOf, type RuntimeCore } from './runtime-core.js';
 
 /** The state version this runtime writes and reads. */
@@ -97,9 +97,20 @@ export function restoreState(core: RuntimeCore, state: RuntimeState, key: string
   for (const { id, snapshot, effects } of actors) {
     const existing = core.actors.byId.get(agentIdKey(id));
     if (existing) retireActor(core, existing, new MessageDroppedError(`Actor "${agentIdKey(id)}" was replaced by loadState.`), true);
+    // The snapshot replaces the actor: what was parked here for it (it did not exist) is not its past.
+    unpark(core.parking, id);
     const h = hostActor(core, AgentId.from(id), snapshot as Snapshot<unknown>, effects);
     const restored = h.ref.getSnapshot() as Snapshot<unknown> & { error?: unknown };
     if (restored.status === 'error') report(core, { error: restored.error, agent: h.id });
+  }
+  // What the state parks replaces what is parked here for the same actors (no message twice).
+  const replaced = new Set<string>();
+  for (const q of parked) {
+    const id = agentIdKey(q.recipient);
+    if (!replaced.has(id)) {
+      replaced.add(id);
+      unpark(core.parking, q.recipient);
+    }
   }
   for (const q of parked) {
     const env = { id: nextEnvelopeId(core), message: q.message, sender: q.sender, topic: q.topic, source: sourceOf(core, q.sender) };

@@ -233,4 +233,41 @@ describe('registerFactory({ createOnSend }): created by the first message sent, 
     expect(() => runtime.registerFactory('member', () => recorder([]), null as never)).toThrow(InvalidArgumentError);
     expect(runtime.stats.factories).toBe(0);
   });
+  it('a long parked list is handed over without overflowing the stack', async () => {
+    const { runtime, heard } = track(setupRuntime());
+    runtime.start();
+    const n = 150_000;
+    for (let i = 0; i < n; i++) void runtime.publishMessage({ type: 'news', i }, chat('k'));
+    await runtime.stopWhenIdle();
+    expect(runtime.stats.parked).toBe(n);
+    const saved = await runtime.saveState({ key: 'k' });
+    expect(saved.parked).toHaveLength(n);
+    runtime.start();
+    await runtime.sendMessage({ type: 'ping' }, member('k'));
+    expect(heard('member/k')).toHaveLength(n + 1);
+    expect(runtime.stats.parked).toBe(0);
+  });
+
+  it('a whole-state load replaces what is parked here for the actors and messages it restores (nothing stranded, nothing twice)', async () => {
+    const a = track(setupRuntime());
+    a.runtime.start();
+    await a.runtime.sendMessage({ type: 'ping' }, member('k'));
+    await a.runtime.publishMessage({ type: 'for-j' }, chat('j'));
+    const saved = await a.runtime.saveState(); // the actor member/k, and member/j's parked broadcast
+    const b = track(setupRuntime());
+    b.runtime.start();
+    await b.runtime.publishMessage({ type: 'before-load' }, chat('k')); // parked here for member/k, and for member/j
+    await b.runtime.stopWhenIdle();
+    await b.runtime.loadState(saved);
+    b.runtime.start();
+    await b.runtime.stopWhenIdle();
+    // member/k is the restored actor: the broadcast parked here before the load was not its past.
+    // member/j's parked list is the state's, not the state's plus this runtime's.
+    expect(b.runtime.stats.parked).toBe(1);
+    b.runtime.start();
+    await b.runtime.sendMessage({ type: 'ping' }, member('j'));
+    expect(b.heard('member/j')).toEqual(['for-j', 'ping']);
+    const again = await b.runtime.saveState();
+    expect((again.parked ?? []).map((p) => p.message.type)).toEqual([]);
+  });
 });
