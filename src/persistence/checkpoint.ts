@@ -10,7 +10,9 @@ import { ChatMessageSchema, type ChatMessage } from '../agents/chat-message.js';
 import { CheckpointError } from './errors.js';
 
 /** The checkpoint version this troupe writes and reads. */
-export const CHECKPOINT_VERSION = 1;
+export const CHECKPOINT_VERSION = 2;
+/** Versions a checkpoint is read at: 1 had no `parked` (a reader that strips it would lose broadcasts, hence 2). */
+const READABLE_VERSIONS: readonly unknown[] = [1, 2];
 /** The `format` field of every checkpoint. */
 export const CHECKPOINT_FORMAT = 'troupe.checkpoint';
 
@@ -59,7 +61,7 @@ export const CheckpointParkedSchema = z.object({
 /** A checkpoint, version 1. */
 export const CheckpointSchema = z.object({
   format: z.literal(CHECKPOINT_FORMAT),
-  version: z.literal(CHECKPOINT_VERSION),
+  version: z.union([z.literal(1), z.literal(CHECKPOINT_VERSION)]),
   invocationId: z.string().min(1),
   orchestration: z.object({
     /** `HandoffOrchestration`, `SequentialOrchestration`… */
@@ -123,8 +125,8 @@ export function parseCheckpoint(value: unknown): Checkpoint {
     throw new CheckpointError('malformed', `Not a troupe checkpoint (expected { format: '${CHECKPOINT_FORMAT}', version: ${CHECKPOINT_VERSION}, … }).`);
   }
   const version = (data as { version?: unknown }).version;
-  if (version !== CHECKPOINT_VERSION) {
-    throw new CheckpointError('version', `Checkpoint version ${JSON.stringify(version)} is not supported (this troupe reads version ${CHECKPOINT_VERSION}).`);
+  if (!READABLE_VERSIONS.includes(version)) {
+    throw new CheckpointError('version', `Checkpoint version ${JSON.stringify(version)} is not supported (this troupe reads versions ${READABLE_VERSIONS.join(' and ')}).`);
   }
   const parsed = CheckpointSchema.safeParse(data);
   if (!parsed.success) {

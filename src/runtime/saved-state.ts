@@ -12,7 +12,9 @@ import { park, unpark } from './parking.js';
 import { nextEnvelopeId, report, sourceOf, type RuntimeCore } from './runtime-core.js';
 
 /** The state version this runtime writes and reads. */
-export const RUNTIME_STATE_VERSION = 1;
+export const RUNTIME_STATE_VERSION = 2;
+/** Versions `loadState` reads: 1 had no `parked` (a reader that strips it would lose broadcasts, hence 2). */
+const READABLE_VERSIONS: readonly unknown[] = [1, 2];
 
 const AgentIdSchema = z.object({ type: z.string(), key: z.string() });
 const TopicIdSchema = z.object({ type: z.string(), source: z.string() });
@@ -30,7 +32,7 @@ const QueuedSchema = z.object({
  * for a `createOnSend` actor to be created. `key` is set when only that key's actors were saved.
  */
 export const RuntimeStateSchema = z.object({
-  version: z.literal(RUNTIME_STATE_VERSION),
+  version: z.union([z.literal(1), z.literal(RUNTIME_STATE_VERSION)]),
   key: z.string().optional(),
   // `effects`: the calls it had in flight (name and input), performed again on load.
   actors: z.array(z.object({ id: AgentIdSchema, snapshot: z.unknown(), effects: z.array(z.object({ name: z.string().min(1), input: z.unknown() })).optional() })),
@@ -67,8 +69,8 @@ export function parseRuntimeState(state: unknown): RuntimeState {
   if (typeof state !== 'object' || state === null || !('version' in state)) {
     throw new InvalidArgumentError(`loadState: not a troupe runtime state (expected { version: ${RUNTIME_STATE_VERSION}, actors, queue }).`);
   }
-  if (state.version !== RUNTIME_STATE_VERSION) {
-    throw new InvalidArgumentError(`loadState: runtime state version ${JSON.stringify(state.version)} is not supported (this runtime reads version ${RUNTIME_STATE_VERSION}).`);
+  if (!READABLE_VERSIONS.includes(state.version)) {
+    throw new InvalidArgumentError(`loadState: runtime state version ${JSON.stringify(state.version)} is not supported (this runtime reads versions ${READABLE_VERSIONS.join(' and ')}).`);
   }
   const parsed = RuntimeStateSchema.safeParse(state);
   if (!parsed.success) {

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import {
-  CheckpointError, ConcurrentOrchestration, HandoffOrchestration, tool, InProcessRuntime, InvocationStateError, MemoryCheckpointStore, SequentialOrchestration,
+  CHECKPOINT_VERSION, CheckpointError, ConcurrentOrchestration, HandoffOrchestration, tool, InProcessRuntime, InvocationStateError, MemoryCheckpointStore, SequentialOrchestration,
   type Checkpoint, type ChatClient, type OrchestrationResult, type OrchestrationOutput,
 } from '../../src/index.js';
 import { agent, answerUser, collect, nextHumanRequest, runActors, scripted, startedRuntime } from '../orchestrations/helpers.js';
@@ -195,7 +195,7 @@ describe('checkpoint and resume in process', () => {
     await expect(result.checkpoint()).rejects.toThrow(/busy/);
     await nextHumanRequest(result);
     await settleDown(runtime, result.invocationId);
-    await expect(result.checkpoint()).resolves.toMatchObject({ format: 'troupe.checkpoint', version: 1, invocationId: result.invocationId });
+    await expect(result.checkpoint()).resolves.toMatchObject({ format: 'troupe.checkpoint', version: CHECKPOINT_VERSION, invocationId: result.invocationId });
     result.respond(result.pending[0].requestId, null);
     await result.get();
     await expect(result.checkpoint()).rejects.toThrow(InvocationStateError);
@@ -244,7 +244,7 @@ describe('checkpoint and resume in process', () => {
     const { checkpoint } = await waitingCheckpoint();
     expect(checkpoint).toMatchObject({
       format: 'troupe.checkpoint',
-      version: 1,
+      version: CHECKPOINT_VERSION,
       status: 'waiting',
       orchestration: { kind: 'HandoffOrchestration', prefix: 'support', members: ['Triage', 'Refund'] },
       usage: { byAgent: { Refund: { inputTokens: 10, outputTokens: 5, totalTokens: 15 } } },
@@ -280,7 +280,7 @@ describe('resume errors: a CheckpointError naming the problem, nothing left on t
 
   it('an unsupported version', async () => {
     const { checkpoint } = await waitingCheckpoint();
-    await rejects((rt) => supportDesk().orchestration.resume({ ...checkpoint, version: 2 } as unknown as Checkpoint, rt), 'version', /version 2 is not supported/);
+    await rejects((rt) => supportDesk().orchestration.resume({ ...checkpoint, version: 99 } as unknown as Checkpoint, rt), 'version', /version 99 is not supported/);
   });
 
   it('a malformed field, named by its path', async () => {

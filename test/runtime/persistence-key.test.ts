@@ -36,7 +36,7 @@ describe('saveState / loadState for one key', () => {
   it('saves one key out of two conversations and continues it in a fresh runtime', async () => {
     const first = await twoConversations();
     const saved = JSON.parse(JSON.stringify(await first.saveState({ key: 'c1' }))) as RuntimeState;
-    expect(saved.version).toBe(1);
+    expect(saved.version).toBe(2);
     expect(saved.key).toBe('c1');
     expect(saved.actors.map((a) => a.id)).toEqual([{ type: 'counter', key: 'c1' }, { type: 'tally', key: 'c1' }]);
     expect(saved.queue).toEqual([{ message: { type: 'inc', by: 100 }, recipient: { type: 'counter', key: 'c1' }, topic: { type: 'counts', source: 'c1' } }]);
@@ -73,9 +73,9 @@ describe('saveState / loadState for one key', () => {
 
   it('refuses another version, a malformed field (named by its path), and a state saved for another key', async () => {
     const runtime = make();
-    const v2 = await runtime.loadState({ version: 2, actors: [], queue: [] } as never).catch((e: unknown) => e);
+    const v2 = await runtime.loadState({ version: 99, actors: [], queue: [] } as never).catch((e: unknown) => e);
     expect(v2).toBeInstanceOf(InvalidArgumentError);
-    expect((v2 as Error).message).toMatch(/version 2 .*version 1/);
+    expect((v2 as Error).message).toMatch(/version 99 .*versions 1 and 2/);
 
     const bad = await runtime.loadState({ version: 1, actors: [{ id: { type: 5, key: 'k' }, snapshot: {} }], queue: [] } as never).catch((e: unknown) => e);
     expect(bad).toBeInstanceOf(InvalidArgumentError);
