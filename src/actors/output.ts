@@ -22,8 +22,11 @@ export interface OrchestrationOutput {
 /** `report` plus `usage` for `agent`, in total and per agent. */
 export function addAgentUsage(report: UsageReport, agent: string, usage: Usage | undefined): UsageReport {
   if (!usage) return report;
-  // Not `{ ...byAgent, [agent]: … }`: on Node 20's V8 that makes new hidden classes on every call.
-  const byAgent = Object.assign({}, report.byAgent);
-  byAgent[agent] = addUsage(report.byAgent[agent] ?? ZERO_USAGE, usage);
+  // Not `{ ...byAgent, [agent]: … }` (on Node 20's V8 adding a key to a spread copy makes new hidden
+  // classes per call), and not `Object.assign`: that assigns, so an agent called `__proto__` would
+  // set the copy's prototype. A plain spread copy defines its keys; then one key is defined.
+  const byAgent = { ...report.byAgent };
+  const before = Object.hasOwn(report.byAgent, agent) ? report.byAgent[agent] : ZERO_USAGE;
+  Object.defineProperty(byAgent, agent, { value: addUsage(before, usage), enumerable: true, writable: true, configurable: true });
   return { total: addUsage(report.total, usage), byAgent };
 }

@@ -7,7 +7,7 @@
  */
 import { initialTransition, type AnyActorLogic, type AnyStateMachine } from 'xstate';
 import type { AgentRuntime, RuntimeState } from '../runtime/index.js';
-import { RuntimeStateError } from '../runtime/index.js';
+import { RUNTIME_STATE_VERSION, RuntimeStateError } from '../runtime/index.js';
 import type { UsageReport } from '../actors/output.js';
 import { ZERO_USAGE } from '../agents/chat-message.js';
 import type { OpenRequest } from '../actors/human-gateway.js';
@@ -172,7 +172,7 @@ export function restoredState(checkpoint: Checkpoint, run: DurableRun): RuntimeS
     const { message, sender, topic } = (from === to ? p : renamePrefix(p, from, to)) as typeof p;
     return { recipient: { type: `${run.prefix}.${part}`, key: run.ids.key }, message, ...(sender ? { sender } : {}), topic };
   });
-  return { version: 1, key: run.ids.key, actors, queue: [], ...(parked.length > 0 ? { parked } : {}) };
+  return { version: RUNTIME_STATE_VERSION, key: run.ids.key, actors, queue: [], ...(parked.length > 0 ? { parked } : {}) };
 }
 
 function hasPart(run: DurableRun, part: string): boolean {

@@ -58,7 +58,7 @@ export const CheckpointParkedSchema = z.object({
   topic: z.object({ type: z.string(), source: z.string() }),
 });
 
-/** A checkpoint, version 1. */
+/** A checkpoint (version 2; version 1, which had no `parked`, is read too). */
 export const CheckpointSchema = z.object({
   format: z.literal(CHECKPOINT_FORMAT),
   version: z.union([z.literal(1), z.literal(CHECKPOINT_VERSION)]),

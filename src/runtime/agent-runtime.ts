@@ -44,7 +44,8 @@ export interface RuntimeErrorEvent {
  * `RuntimeStateSchema` on load).
  */
 export interface RuntimeState {
-  readonly version: 1;
+  /** 2 since states may hold `parked` broadcasts; `loadState` reads 1 and 2. */
+  readonly version: 1 | 2;
   /** Set when only the actors with this `AgentId.key` (one invocation) were saved. */
   readonly key?: string;
   /** `effects`: the calls (see `effect`) an actor had in flight when saved; loading performs them again. */

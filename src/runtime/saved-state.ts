@@ -8,6 +8,7 @@ import { hostActor, retireActor, retireAllWithKey, type Hosted } from './actor-h
 import { enqueue } from './delivery-loop.js';
 import { inFlightEffects } from './effects.js';
 import type { Delivery } from './envelope.js';
+import { unshiftDeliveries } from './dispatch-queue.js';
 import { park, unpark } from './parking.js';
 import { nextEnvelopeId, report, sourceOf, type RuntimeCore } from './runtime-core.js';
 
@@ -99,8 +100,13 @@ export function restoreState(core: RuntimeCore, state: RuntimeState, key: string
   for (const { id, snapshot, effects } of actors) {
     const existing = core.actors.byId.get(agentIdKey(id));
     if (existing) retireActor(core, existing, new MessageDroppedError(`Actor "${agentIdKey(id)}" was replaced by loadState.`), true);
-    // The snapshot replaces the actor: what was parked here for it (it did not exist) is not its past.
-    unpark(core.parking, id);
+    // It exists now: what was parked here for it is delivered like what is queued for it (and
+    // before it: it came first).
+    const waiting = unpark(core.parking, id);
+    if (waiting.length > 0) {
+      unshiftDeliveries(core.queue, waiting);
+      core.schedule();
+    }
     const h = hostActor(core, AgentId.from(id), snapshot as Snapshot<unknown>, effects);
     const restored = h.ref.getSnapshot() as Snapshot<unknown> & { error?: unknown };
     if (restored.status === 'error') report(core, { error: restored.error, agent: h.id });
