@@ -84,7 +84,7 @@ async function main(): Promise<void> {
     [`${TURNS - BUCKET + 1}–${TURNS}`, l, dl],
     ['last ÷ first', l / f, dl / df],
   ]);
-  console.log(`\ntarget: flat (last ÷ first close to 1, growth no more than the model calls' own) — ${(l / f).toFixed(2)}`);
+  console.log(`\ntarget: flat (the last turns cost no more than 1.25 × the first) — ${(l / f).toFixed(2)}: ${l / f <= 1.25 ? 'MET' : 'MISSED'}`);
 }
 
 runMain(main);
