@@ -40,6 +40,9 @@ function isLogic(value: unknown): value is AnyActorLogic {
   return typeof value === 'object' && value !== null && typeof (value as AnyActorLogic).transition === 'function';
 }
 
+/** What an actor of an ordinary type has waiting when it is created: nothing is parked for it. */
+const NOTHING_PARKED: readonly Delivery[] = [];
+
 /**
  * Hands `d` to its recipient, creating the actor on its first message; waits in the mailbox while
  * it is busy. For a `createOnSend` type, a published message does not create the actor: it is
@@ -49,27 +52,21 @@ export function dispatch(core: RuntimeCore, d: Delivery): void {
   if (d.env.rpc?.settled) return; // aborted while queued
   let h = core.actors.byId.get(agentIdKey(d.recipient));
   if (!h) {
-    if (core.createOnSend.has(d.recipient.type)) {
-      if (d.env.topic !== undefined) {
-        park(core.parking, d);
-        return;
-      }
-      const parked = unpark(core.parking, d.recipient);
-      h = createFor(core, d);
-      if (!h) {
-        for (const p of parked) park(core.parking, p); // still waiting for an actor that can be created
-        return;
-      }
-      if (parked.length > 0) {
-        // Ahead of `d`, in their order; `pump` below hands them over one at a time. (A loop: a
-        // spread of a long parked list would overflow the stack.)
-        for (const p of parked) h.mailbox.push(p);
-        core.idle.mailboxed += parked.length;
-      }
-    } else {
-      h = createFor(core, d);
-      if (!h) return;
+    const onSend = core.createOnSend.has(d.recipient.type);
+    if (onSend && d.env.topic !== undefined) {
+      park(core.parking, d);
+      return;
     }
+    const parked = onSend ? unpark(core.parking, d.recipient) : NOTHING_PARKED;
+    h = createFor(core, d);
+    if (!h) {
+      for (const p of parked) park(core.parking, p); // still waiting for an actor that can be created
+      return;
+    }
+    // Ahead of `d`, in their order; `pump` below hands them over one at a time. (A loop: a
+    // spread of a long parked list would overflow the stack.)
+    for (const p of parked) h.mailbox.push(p);
+    core.idle.mailboxed += parked.length;
   }
   if (!h.current && !h.busy && h.mailbox.length === 0) {
     deliver(core, h, d); // the common case: the actor is free, skip its mailbox
