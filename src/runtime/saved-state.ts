@@ -7,7 +7,7 @@ import { InvalidArgumentError, MessageDroppedError, UnknownAgentTypeError } from
 import { hostActor, retireActor, retireAllWithKey, type Hosted } from './actor-host.js';
 import { enqueue } from './delivery-loop.js';
 import { inFlightEffects } from './effects.js';
-import type { Delivery } from './envelope.js';
+import type { Delivery, Envelope } from './envelope.js';
 import { unshiftDeliveries } from './dispatch-queue.js';
 import { park, unpark } from './parking.js';
 import { nextEnvelopeId, report, sourceOf, type RuntimeCore } from './runtime-core.js';
@@ -121,12 +121,15 @@ export function restoreState(core: RuntimeCore, state: RuntimeState, key: string
     }
   }
   for (const q of parked) {
-    const env = { id: nextEnvelopeId(core), message: q.message, sender: q.sender, topic: q.topic, source: sourceOf(core, q.sender) };
+    const env = envelopeOf(core, q);
     // Parked again while its type here also waits for a send and its actor does not exist; else it is an ordinary queued message.
     if (core.createOnSend.has(q.recipient.type) && !core.actors.byId.has(agentIdKey(q.recipient))) park(core.parking, { env, recipient: AgentId.from(q.recipient), count: null });
     else enqueue(core, env, q.recipient);
   }
-  for (const q of queue) {
-    enqueue(core, { id: nextEnvelopeId(core), message: q.message, sender: q.sender, topic: q.topic, source: sourceOf(core, q.sender) }, q.recipient);
-  }
+  for (const q of queue) enqueue(core, envelopeOf(core, q), q.recipient);
+}
+
+/** A fresh envelope (new id, the sender's actor as source) for a saved message: the inverse of `queued`. */
+function envelopeOf(core: RuntimeCore, q: QueuedMessage): Envelope {
+  return { id: nextEnvelopeId(core), message: q.message, sender: q.sender, topic: q.topic, source: sourceOf(core, q.sender) };
 }
