@@ -112,15 +112,18 @@ describe('registerFactory({ createOnSend }): created by the first message sent, 
     await runtime.publishMessage({ type: 'a' }, chat('k1'));
     await runtime.publishMessage({ type: 'b' }, chat('k2'));
     await runtime.stopWhenIdle();
+    expect(runtime.stats.parked).toBe(2); // so the drop below has something to drop
     runtime.unregisterFactory('member');
     expect(runtime.stats.parked).toBe(0);
 
     // Registered again without the option: a publish creates the actor, and nothing old is replayed.
-    runtime.registerFactory('member', () => recorder([]));
+    const after: Delivery[] = [];
+    runtime.registerFactory('member', () => recorder(after));
     runtime.start();
     await runtime.publishMessage({ type: 'c' }, chat('k1'));
     await runtime.stopWhenIdle();
     expect(runtime.getActor(member('k1'))).toBeDefined();
+    expect(after.map((d) => d.type)).toEqual(['c']);
     expect(runtime.stats.parked).toBe(0);
 
     const other = track(setupRuntime());
