@@ -144,7 +144,11 @@ export function cancelEffect(name: string): (args: { self: AnyActorRef }) => voi
 
 /** The effect an action implementation performs (`undefined` if it is not one): for test helpers. */
 export function effectNameOf(implementation: unknown): string | undefined {
-  return (implementation as Partial<EffectAction> | undefined)?.[EFFECT]?.name;
+  return definitionOf(implementation)?.name;
+}
+
+function definitionOf(implementation: unknown): EffectDefinition | undefined {
+  return (implementation as Partial<EffectAction> | undefined)?.[EFFECT];
 }
 
 /** Aborts every call `actor` has in flight; none of them will answer. The runtime calls it when it retires an actor. */
@@ -175,7 +179,7 @@ export function inFlightEffects(actor: AnyActorRef): Array<{ name: string; input
 export function resumeEffect(actor: AnyActorRef, name: string, input: unknown): void {
   const logic = (actor as unknown as { logic?: unknown }).logic;
   const implementation = (logic as { implementations?: { actions?: Record<string, unknown> } }).implementations?.actions?.[name];
-  const definition = (implementation as Partial<EffectAction> | undefined)?.[EFFECT];
+  const definition = definitionOf(implementation);
   if (definition) perform(actor, definition, input);
   else if (actor.getSnapshot().status === 'active') relayEvent(actor, actor, { type: `${name}.error`, error: new UnknownEffectError(actor.id, name) } as EffectErrorEvent);
 }
