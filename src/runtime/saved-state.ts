@@ -28,7 +28,7 @@ const QueuedSchema = z.object({
 });
 
 /**
- * A saved runtime state (version 1): every hosted actor's persisted snapshot, every message not
+ * A saved runtime state (version 2; 1, without `parked`, is still read): every hosted actor's persisted snapshot, every message not
  * yet handled (queued, or waiting in a mailbox) and, in `parked`, the published messages waiting
  * for a `createOnSend` actor to be created. `key` is set when only that key's actors were saved.
  */
