@@ -55,7 +55,7 @@ export interface RuntimeState {
    * Published messages parked for actors of `createOnSend` types not created yet (see
    * {@link FactoryOptions.createOnSend}), in order; loading parks them again. Absent when none.
    */
-  readonly parked?: Array<{ message: Message; recipient: AgentIdLike; sender?: AgentIdLike; topic?: TopicIdLike }>;
+  readonly parked?: Array<{ message: Message; recipient: AgentIdLike; sender?: AgentIdLike; topic: TopicIdLike }>;
 }
 
 export interface PublishOptions {
