@@ -1,11 +1,11 @@
 import { expect, it } from 'vitest';
 import { ChatCompletionAgent, GroupChatOrchestration, InProcessRuntime, ModelGroupChatManager } from '../../src/index.js';
-import { useFakeOpenAI } from './helpers.js';
+import { groupChatDecision, useFakeOpenAI } from './helpers.js';
 
 // The model manager's whole path: structured output through OpenAIChatClient → the openai SDK → HTTP.
 const openai = useFakeOpenAI();
 const model = openai.model;
-const decision = (fields: Record<string, unknown>) => ({ text: JSON.stringify({ terminate: false, reason: 'r', nextSpeaker: '', finalMessage: '', ...fields }) });
+const decision = groupChatDecision;
 
 it('ModelGroupChatManager through the real SDK: json_schema response format, a bad name retried, a final message, usage under its name', async () => {
   const runtime = new InProcessRuntime();

@@ -26,6 +26,11 @@ export function startedRuntime(): InProcessRuntime {
   return runtime;
 }
 
+/** A model group chat manager's structured answer, as a scripted or fake model sends it. */
+export const groupChatDecision = (fields: { terminate?: boolean; reason?: string; nextSpeaker?: string; finalMessage?: string }) => ({
+  text: JSON.stringify({ terminate: false, reason: 'r', nextSpeaker: '', finalMessage: '', ...fields }),
+});
+
 export async function collect<E>(events: AsyncIterable<E>): Promise<E[]> {
   const out: E[] = [];
   for await (const e of events) out.push(e);
