@@ -6,11 +6,11 @@
  */
 import { resolve } from 'node:path';
 import { troupeArmAt } from './arms.mjs';
+import { median } from './median.mjs';
 
 const [a, b, seconds = '20'] = process.argv.slice(2);
 const workloads = (process.env.PEERS_WORKLOADS ?? 'handoff-2,sequential-5').split(',');
 const BLOCK = Number(process.env.AB_BLOCK ?? 200);
-const median = (xs) => { const s = [...xs].sort((x, y) => x - y); return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2; };
 const cpu = () => { const u = process.cpuUsage(); return u.user + u.system; };
 for (const workload of workloads) {
   const arms = { A: await troupeArmAt(resolve(a), workload), B: await troupeArmAt(resolve(b), workload) };

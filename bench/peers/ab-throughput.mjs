@@ -7,6 +7,7 @@
  */
 import { resolve } from 'node:path';
 import { troupeArmAt } from './arms.mjs';
+import { median } from './median.mjs';
 
 const args = process.argv.slice(2);
 // A number last is the round count: `<distA> [<distB>] [rounds]`.
@@ -14,7 +15,6 @@ const rounds = /^\d+$/.test(args.at(-1) ?? '') ? args.pop() : '5';
 const [a, b] = args;
 const IN_FLIGHT = Number(process.env.PEERS_IN_FLIGHT ?? 1000);
 const TOTAL = Number(process.env.AB_TOTAL ?? 3000);
-const median = (xs) => { const s = [...xs].sort((x, y) => x - y); return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2; };
 
 /** `total` runs with `inFlight` at a time (a pool: each finished run starts the next); µs per run. */
 async function pool(run, total, inFlight) {

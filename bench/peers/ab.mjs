@@ -7,11 +7,11 @@
 import { spawnSync } from 'node:child_process';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { median } from './median.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const [a, b, rounds = '4'] = process.argv.slice(2);
 const workloads = (process.env.PEERS_WORKLOADS ?? 'handoff-2,sequential-5').split(',');
-const median = (xs) => { const s = [...xs].sort((x, y) => x - y); return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2; };
 const one = (dist, workload) => {
   const r = spawnSync(process.execPath, [join(here, 'worker.mjs'), 'troupe', workload, 'latency'], { encoding: 'utf8', env: { ...process.env, NODE_ENV: 'production', TROUPE_DIST: resolve(dist) } });
   if (r.status !== 0) throw new Error(r.stderr || r.stdout);

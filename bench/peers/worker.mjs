@@ -8,6 +8,7 @@
  * Prints one JSON line. Every run is verified (the arm throws on a wrong final text or agent).
  */
 import { ARMS } from './arms.mjs';
+import { median } from './median.mjs';
 
 const [arm, workload, mode = 'latency'] = process.argv.slice(2);
 const WARMUP_MIN_MS = Number(process.env.PEERS_WARMUP_MIN_MS ?? 2500);
@@ -64,10 +65,6 @@ async function warmUp(run) {
   }
 }
 
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 
 async function main() {
   const build = ARMS[arm];

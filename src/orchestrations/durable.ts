@@ -150,29 +150,32 @@ export function restoredState(checkpoint: Checkpoint, run: DurableRun): RuntimeS
   const from = `${checkpoint.orchestration.prefix}.`;
   const to = `${run.prefix}.`;
   const actors = checkpoint.actors.map((actor, i) => {
-    const part = actor.role === 'member' ? run.bindings.find((b) => b.name === actor.member)?.slug : actor.role;
-    if (part === undefined || STATELESS_PARTS.has(part) || !hasPart(run, part)) {
-      throw new CheckpointError('malformed', `${run.kind}.resume: invalid checkpoint at actors.${i}.role: ${JSON.stringify(actor.member ?? actor.role)} is not a part of this orchestration.`);
-    }
+    const part = partOf(run, actor, `actors.${i}`);
     const { logic, input } = run.spec(part);
     const fresh = initialTransition(logic as AnyStateMachine, input)[0].context as Record<string, unknown>;
     // Only run state is taken from the checkpoint: it cannot bring configuration (instructions…) of its own.
     const saved = Object.fromEntries(Object.entries(actor.context).filter(([k]) => isRunState(actor.role, k, input)));
-    const state = from === to ? saved : renamePrefix(saved, from, to) as Record<string, unknown>;
+    const state = renamePrefix(saved, from, to) as Record<string, unknown>;
     return {
       id: { type: `${run.prefix}.${part}`, key: run.ids.key },
       snapshot: { status: 'active', value: actor.value, historyValue: actor.historyValue ?? {}, context: { ...fresh, ...state }, children: {} },
     };
   });
   const parked = (checkpoint.parked ?? []).map((p, i) => {
-    const part = p.role === 'member' ? run.bindings.find((b) => b.name === p.member)?.slug : p.role;
-    if (part === undefined || STATELESS_PARTS.has(part) || !hasPart(run, part)) {
-      throw new CheckpointError('malformed', `${run.kind}.resume: invalid checkpoint at parked.${i}.role: ${JSON.stringify(p.member ?? p.role)} is not a part of this orchestration.`);
-    }
-    const { message, sender, topic } = (from === to ? p : renamePrefix(p, from, to)) as typeof p;
+    const part = partOf(run, p, `parked.${i}`);
+    const { message, sender, topic } = renamePrefix(p, from, to) as typeof p;
     return { recipient: { type: `${run.prefix}.${part}`, key: run.ids.key }, message, ...(sender ? { sender } : {}), topic };
   });
   return { version: RUNTIME_STATE_VERSION, key: run.ids.key, actors, queue: [], ...(parked.length > 0 ? { parked } : {}) };
+}
+
+/** The part (`<member slug>`, `manager`…) a saved actor or parked message at `where` belongs to under `run`. */
+function partOf(run: DurableRun, saved: { role: string; member?: string }, where: string): string {
+  const part = saved.role === 'member' ? run.bindings.find((b) => b.name === saved.member)?.slug : saved.role;
+  if (part === undefined || STATELESS_PARTS.has(part) || !hasPart(run, part)) {
+    throw new CheckpointError('malformed', `${run.kind}.resume: invalid checkpoint at ${where}.role: ${JSON.stringify(saved.member ?? saved.role)} is not a part of this orchestration.`);
+  }
+  return part;
 }
 
 function hasPart(run: DurableRun, part: string): boolean {
@@ -184,8 +187,9 @@ function hasPart(run: DurableRun, part: string): boolean {
   }
 }
 
-/** Actor ids saved under another prefix (another registration of the same orchestration) moved to `to`. */
+/** Actor ids saved under another prefix (another registration of the same orchestration) moved to `to`; `value` itself when the prefix is the same. */
 function renamePrefix(value: unknown, from: string, to: string): unknown {
+  if (from === to) return value;
   if (Array.isArray(value)) return value.map((v) => renamePrefix(v, from, to));
   if (typeof value !== 'object' || value === null) return value;
   const entries = Object.entries(value).map(([k, v]) => [k, renamePrefix(v, from, to)] as const);

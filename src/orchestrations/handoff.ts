@@ -116,8 +116,6 @@ export class HandoffOrchestration<TOut = OrchestrationOutput, TIn = unknown> ext
   private readonly settings: HandoffOptions<TOut, TIn>;
   /** Routing by intent, with defaults applied (undefined: transfer tools). */
   private readonly router: ReturnType<typeof resolveRouter> | undefined;
-  /** Member name → actor type, per actor-type prefix: one set of type strings for every run. */
-  private readonly memberTypes = new Map<string, Array<[string, string]>>();
 
   constructor(options: HandoffOptions<TOut, TIn>) {
     super('HandoffOrchestration', options);
@@ -210,7 +208,7 @@ export class HandoffOrchestration<TOut = OrchestrationOutput, TIn = unknown> ext
     if (this.router) {
       return {
         ...this.managerIds(ids),
-        members: Object.fromEntries(this.memberIds(ids).map((m) => [m.name, m.id])),
+        members: this.membersByName(ids),
         candidates: this.members.map((m) => ({ name: m.name, description: m.description })),
         contextTurns: this.router.contextTurns,
         rephraseMessage: this.router.rephraseMessage,
@@ -222,7 +220,7 @@ export class HandoffOrchestration<TOut = OrchestrationOutput, TIn = unknown> ext
       invocationId: ids.key,
       self: ids.manager,
       boundary: ids.boundary,
-      members: this.coordinatorMembers(ids),
+      members: this.membersByName(ids),
       startAgent: this.handoffs.start,
       resumeWith: this.settings.resumeWith ?? 'asker',
       gateway: ids.gateway,
@@ -235,14 +233,11 @@ export class HandoffOrchestration<TOut = OrchestrationOutput, TIn = unknown> ext
   }
 
   /**
-   * The members as the coordinator addresses them in one run. The type strings are built once per
-   * prefix, not per run: the coordinator keeps this record while its conversation waits, and a
-   * fresh `${prefix}.${slug}` per run is a ~64-byte string per member.
+   * The members as the manager addresses them in one run, by name. The coordinator keeps this
+   * record while its conversation waits; its type strings are the ones `memberIds` builds once per prefix.
    */
-  private coordinatorMembers(ids: RunIds): Record<string, AgentIdLike> {
-    let types = this.memberTypes.get(ids.prefix);
-    if (!types) this.memberTypes.set(ids.prefix, (types = this.memberIds(ids).map((m) => [m.name, m.id.type])));
-    return Object.fromEntries(types.map(([name, type]) => [name, { type, key: ids.key }]));
+  private membersByName(ids: RunIds): Record<string, AgentIdLike> {
+    return Object.fromEntries(this.memberIds(ids).map((m) => [m.name, m.id]));
   }
 
   private continuationPrompt(): string {

@@ -295,7 +295,7 @@ export abstract class Orchestration<TOut = OrchestrationOutput, TIn = unknown> {
    * const result = await support.attach(saved.key!, fresh);
    * result.respond(result.pending[0].requestId, 'yes please');
    */
-  async attach(invocationId: string, runtime: AgentRuntime, options: Omit<InvokeOptions, 'continueFrom'> = {}): Promise<OrchestrationResult<TOut>> {
+  async attach(invocationId: string, runtime: AgentRuntime, options: ResumeOptions = {}): Promise<OrchestrationResult<TOut>> {
     if (!runtime.isRunning) throw new RuntimeStateError(`${this.kind}.attach: the runtime is not running; call runtime.start() first.`);
     if (this.live.has(invocationId)) throw new InvocationStateError(`${this.kind}.attach: invocation ${invocationId} is already running in this process.`);
     const tracingReady = this.tracing.ready();

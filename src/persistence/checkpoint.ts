@@ -19,7 +19,7 @@ export const CHECKPOINT_FORMAT = 'troupe.checkpoint';
 const UsageSchema = z.object({ inputTokens: z.number(), outputTokens: z.number(), totalTokens: z.number() });
 
 /** A request waiting for a person, as a checkpoint (and `result.pending`) lists it. */
-export const PendingRequestSchema = z.object({
+const PendingRequestSchema = z.object({
   requestId: z.string().min(1),
   kind: z.enum(['input', 'review', 'approval', 'plan_review']),
   agent: z.string(),
@@ -31,7 +31,7 @@ const MessagesSchema = z.array(ChatMessageSchema);
  * One actor of the run. `role` is `member` (then `member` names the agent), or the part of the
  * orchestration it plays (`manager`, `gateway`, `end`…). `context` holds only run state.
  */
-export const CheckpointActorSchema = z.object({
+const CheckpointActorSchema = z.object({
   role: z.string().min(1),
   member: z.string().optional(),
   /** The machine's state value. */
@@ -50,7 +50,7 @@ export const CheckpointActorSchema = z.object({
 });
 
 /** A message published to a member that was never asked anything, waiting for it (see `Checkpoint.parked`). */
-export const CheckpointParkedSchema = z.object({
+const CheckpointParkedSchema = z.object({
   role: z.string().min(1),
   member: z.string().optional(),
   message: z.looseObject({ type: z.string().min(1) }),

@@ -6,7 +6,7 @@
  * agent name here, and this object is found by invocation id (see `orchestrations/tracing.ts`).
  * Message contents, tool arguments and results are attributes only with `captureContent`.
  */
-import type { Attributes, Context, Span, Tracer } from '@opentelemetry/api';
+import type { Attributes, Context, Span, SpanOptions, Tracer } from '@opentelemetry/api';
 import type { ChatResponse } from '../agents/chat-client.js';
 import type { ChatMessage, ToolCall } from '../agents/chat-message.js';
 import { ERROR_TYPE, EVENT, GEN_AI, SPAN, TROUPE } from './attributes.js';
@@ -88,10 +88,7 @@ export class InvocationTrace implements RunTracing {
     if (settings?.topP !== undefined) attributes[GEN_AI.requestTopP] = settings.topP;
     if (settings?.maxTokens !== undefined) attributes[GEN_AI.requestMaxTokens] = settings.maxTokens;
     if (this.captureContent) attributes[GEN_AI.inputMessages] = JSON.stringify(messages.map(contentOf));
-    const parent = this.parentOf(agent);
-    const span = this.tracer.startSpan(SPAN.modelCall(info.model), { kind: this.api.SpanKind.CLIENT, attributes }, parent.context);
-    try {
-      const response = await this.api.context.with(this.api.trace.setSpan(parent.context, span), call);
+    return this.inSpan(agent, SPAN.modelCall(info.model), { kind: this.api.SpanKind.CLIENT, attributes }, call, (span, response) => {
       span.setAttributes({
         [GEN_AI.inputTokens]: response.usage.inputTokens,
         [GEN_AI.outputTokens]: response.usage.outputTokens,
@@ -101,13 +98,7 @@ export class InvocationTrace implements RunTracing {
       if (this.captureContent) {
         span.setAttribute(GEN_AI.outputMessages, JSON.stringify([{ role: 'assistant', content: response.text, ...(response.toolCalls.length > 0 ? { toolCalls: response.toolCalls } : {}) }]));
       }
-      return response;
-    } catch (error) {
-      this.fail(span, error);
-      throw error;
-    } finally {
-      span.end();
-    }
+    });
   }
 
   /** Runs one tool call in its span. A tool's error result sets the span's status to ERROR. */
@@ -120,23 +111,14 @@ export class InvocationTrace implements RunTracing {
       [GEN_AI.agentName]: agent,
     };
     if (this.captureContent) attributes[GEN_AI.toolCallArguments] = call.arguments;
-    const parent = this.parentOf(agent);
-    const span = this.tracer.startSpan(SPAN.toolCall(call.name), { attributes }, parent.context);
-    try {
-      const result = await this.api.context.with(this.api.trace.setSpan(parent.context, span), run);
+    return this.inSpan(agent, SPAN.toolCall(call.name), { attributes }, run, (span, result) => {
       if (this.captureContent) span.setAttribute(GEN_AI.toolCallResult, result.content);
       if (result.isError) {
         span.setAttribute(ERROR_TYPE, 'tool_error');
         // The message may quote the arguments: only with captureContent.
         span.setStatus({ code: this.api.SpanStatusCode.ERROR, ...(this.captureContent ? { message: result.content } : {}) });
       }
-      return result;
-    } catch (error) {
-      this.fail(span, error);
-      throw error;
-    } finally {
-      span.end();
-    }
+    });
   }
 
   /** A span event on `agent`'s open turn, else on the invocation span. */
@@ -155,6 +137,25 @@ export class InvocationTrace implements RunTracing {
     if (outcome.reason !== undefined) span.setAttribute(TROUPE.invocationReason, outcome.reason);
     if (outcome.error !== undefined) this.fail(span, outcome.error);
     span.end();
+  }
+
+  /**
+   * Runs `run` in a span under `agent`'s open turn (else the invocation span), active while it runs;
+   * `done` records what it returned. A throw fails the span; the span ends either way.
+   */
+  private async inSpan<R>(agent: string, name: string, options: SpanOptions, run: () => Promise<R>, done: (span: Span, result: R) => void): Promise<R> {
+    const parent = this.parentOf(agent);
+    const span = this.tracer.startSpan(name, options, parent.context);
+    try {
+      const result = await this.api.context.with(this.api.trace.setSpan(parent.context, span), run);
+      done(span, result);
+      return result;
+    } catch (error) {
+      this.fail(span, error);
+      throw error;
+    } finally {
+      span.end();
+    }
   }
 
   private parentOf(agent: string): OpenSpan {

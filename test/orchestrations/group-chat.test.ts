@@ -7,7 +7,7 @@ import {
 } from '../../src/index.js';
 import { ScriptedChatClient } from '../../src/testing/index.js';
 import { edgeList, validateMermaid } from './mermaid-validator.js';
-import { agent, collect, nextHumanRequest, runActors, scripted, startedRuntime } from './helpers.js';
+import { agent, collect, groupChatDecision, nextHumanRequest, runActors, scripted, startedRuntime } from './helpers.js';
 
 let runtime: InProcessRuntime;
 afterEach(async () => runtime?.close());
@@ -19,10 +19,7 @@ function echo(name: string) {
 }
 const turns = (events: Array<OrchestrationEvent<unknown>>) => events.flatMap((e) => (e.type === 'group_chat_turn' ? [`${e.round}:${e.speaker}`] : []));
 const contents = (messages: ChatMessage[]) => messages.map((m) => m.content);
-/** A manager's structured answer, as the scripted model sends it. */
-const decision = (fields: { terminate?: boolean; reason?: string; nextSpeaker?: string; finalMessage?: string }) => ({
-  text: JSON.stringify({ terminate: false, reason: 'r', nextSpeaker: '', finalMessage: '', ...fields }),
-});
+const decision = groupChatDecision;
 
 describe('GroupChatOrchestration: round-robin (the default manager)', () => {
   it('3 members, maxRounds 5: A B C A B, reason max_rounds; every second request has every earlier reply in order', async () => {

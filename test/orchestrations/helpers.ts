@@ -1,5 +1,7 @@
-import { ChatCompletionAgent, InProcessRuntime, SHARED_ACTOR_KEY, type ChatClient, type Tool } from '../../src/index.js';
+import { afterAll, beforeAll, beforeEach } from 'vitest';
+import { ChatCompletionAgent, InProcessRuntime, OpenAIChatClient, SHARED_ACTOR_KEY, type ChatClient, type Tool } from '../../src/index.js';
 import { ScriptedChatClient, type ScriptedResponder, type ScriptedStep } from '../../src/testing/index.js';
+import { FakeOpenAIServer } from '../support/fake-openai-server.js';
 
 export function agent(name: string, client: ChatClient, extra: { tools?: Tool[]; instructions?: string } = {}): ChatCompletionAgent {
   return new ChatCompletionAgent({ name, description: `${name} agent`, client, ...extra });
@@ -23,6 +25,11 @@ export function startedRuntime(): InProcessRuntime {
   runtime.start();
   return runtime;
 }
+
+/** A model group chat manager's structured answer, as a scripted or fake model sends it. */
+export const groupChatDecision = (fields: { terminate?: boolean; reason?: string; nextSpeaker?: string; finalMessage?: string }) => ({
+  text: JSON.stringify({ terminate: false, reason: 'r', nextSpeaker: '', finalMessage: '', ...fields }),
+});
 
 export async function collect<E>(events: AsyncIterable<E>): Promise<E[]> {
   const out: E[] = [];
@@ -55,4 +62,23 @@ export async function answerUser<T>(result: Answerable<T>, replies: Array<string
 export async function nextHumanRequest(result: Pick<Answerable<unknown>, 'events'>): Promise<HumanRequest> {
   for await (const event of result.events) if (event.type === 'human_input_requested') return event as HumanRequest;
   throw new Error('The invocation ended without asking the user.');
+}
+
+/**
+ * A fake OpenAI server for the calling test file (started before its tests, reset before each,
+ * closed after them) and `model()`: a client reaching it through the real openai SDK over HTTP.
+ */
+export function useFakeOpenAI(): { readonly server: FakeOpenAIServer; model(): OpenAIChatClient } {
+  let server: FakeOpenAIServer | undefined;
+  beforeAll(async () => { server = await FakeOpenAIServer.start(); });
+  afterAll(async () => { await server?.close(); });
+  beforeEach(() => { openai.server.reset(); });
+  const openai = {
+    get server(): FakeOpenAIServer {
+      if (!server) throw new Error('useFakeOpenAI: the server starts in beforeAll; use it inside a test.');
+      return server;
+    },
+    model: () => new OpenAIChatClient({ model: 'fake-model', apiKey: 'sk-test-e2e', baseURL: openai.server.baseURL, maxRetries: 0 }),
+  };
+  return openai;
 }

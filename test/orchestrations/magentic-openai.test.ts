@@ -1,21 +1,17 @@
-import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
-import { ChatCompletionAgent, InProcessRuntime, MagenticOrchestration, OpenAIChatClient, StandardMagenticManager } from '../../src/index.js';
-import { FakeOpenAIServer } from '../support/fake-openai-server.js';
+import { expect, it } from 'vitest';
+import { ChatCompletionAgent, InProcessRuntime, MagenticOrchestration, StandardMagenticManager } from '../../src/index.js';
+import { useFakeOpenAI } from './helpers.js';
 import { ledger, satisfied } from './magentic-helpers.js';
 
 // The manager's structured progress ledger and a member's turn, through the real openai SDK over HTTP.
-let server: FakeOpenAIServer;
-beforeAll(async () => { server = await FakeOpenAIServer.start(); });
-afterAll(async () => { await server.close(); });
-beforeEach(() => { server.reset(); });
-
-const model = () => new OpenAIChatClient({ model: 'fake-model', apiKey: 'sk-test-e2e', baseURL: server.baseURL, maxRetries: 0 });
+const openai = useFakeOpenAI();
+const model = openai.model;
 
 it('a magentic run through the real SDK: json_schema progress ledgers, a member turn, the final answer', async () => {
   const runtime = new InProcessRuntime();
   runtime.start();
   try {
-    server.enqueue(
+    openai.server.enqueue(
       { text: 'GIVEN: three suppliers.' },
       { text: '- Researcher: look up the rates' },
       { text: JSON.stringify(ledger('Researcher', 'Look up last quarter\'s on-time rates.')) },
@@ -31,12 +27,12 @@ it('a magentic run through the real SDK: json_schema progress ledgers, a member 
     const output = await (await research.invoke('Which supplier was most punctual last quarter?', runtime)).get();
     expect(output.reason).toBe('completed');
     expect(output.messages[0].content).toBe('Supplier B, 4 points ahead of A.');
-    expect(server.requests).toHaveLength(6);
-    const progress = server.requests[2].body as { response_format: { type: string; json_schema: { name: string; schema: { required: string[] } } } };
+    expect(openai.server.requests).toHaveLength(6);
+    const progress = openai.server.requests[2].body as { response_format: { type: string; json_schema: { name: string; schema: { required: string[] } } } };
     expect(progress.response_format.type).toBe('json_schema');
     expect(progress.response_format.json_schema.name).toBe('progress_ledger');
     expect(progress.response_format.json_schema.schema.required).toEqual(['isRequestSatisfied', 'isInLoop', 'isProgressBeingMade', 'nextSpeaker', 'instructionOrQuestion']);
-    const member = server.requests[3].body as { messages: Array<{ role: string; content: string }> };
+    const member = openai.server.requests[3].body as { messages: Array<{ role: string; content: string }> };
     expect(member.messages.at(-1)).toMatchObject({ role: 'user', content: 'Look up last quarter\'s on-time rates.' });
     expect(output.usage.byAgent.magentic_manager.totalTokens).toBeGreaterThan(0);
     expect(output.usage.byAgent.Researcher.totalTokens).toBeGreaterThan(0);
