@@ -12,6 +12,7 @@ import { scriptedCustomer } from '../examples/customer-support/customer.js';
 import { runCustomerSupport, type RunOptions } from '../examples/customer-support/run.js';
 import { createScriptedModel, modelCalls } from '../examples/customer-support/scripted-model.js';
 import { estimateInputTokens } from '../src/testing/index.js';
+import { median } from './support.js';
 
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 200);
 
@@ -49,12 +50,6 @@ async function conversation(setting: Setting) {
   check(sent === output!.usage.total.inputTokens, `${setting.name}: reported input tokens ${output!.usage.total.inputTokens} ≠ sent ${sent}`);
   const messagesSent = Object.values(model).flatMap((c) => c.requests).reduce((sum, r) => sum + r.messages.length, 0);
   return { calls: modelCalls(model), input: output!.usage.total.inputTokens, output: output!.usage.total.outputTokens, messagesSent, handoffs };
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
 // Warm up (JIT) so the first setting's times are not penalised.
