@@ -19,6 +19,7 @@ import {
   type PlanReviewDecision, type PlanReviewRequest, type Reset,
 } from './protocol.js';
 import { reportAction, reportCommand, type ActorEvent } from './events.js';
+import { heardMessages } from './termination.js';
 import {
   MagenticManagerError, PlanRejectedError, renderTaskLedger, type MagenticContext, type MagenticStep, type ProgressLedger, type TaskLedger,
 } from './magentic-ledgers.js';
@@ -205,9 +206,7 @@ export const magenticManagerMachine = setup({
       const { messages } = (event as MessageEvent<ConversationMessage>).message;
       return { task: [...context.task, ...messages], conversation: [...context.conversation, ...messages] };
     }),
-    recordHeard: assign({
-      conversation: ({ context, event }) => [...context.conversation, ...(event as MessageEvent<ConversationMessage | HistoryMessage | AgentResponse>).message.messages],
-    }),
+    recordHeard: assign({ conversation: ({ context, event }) => [...context.conversation, ...heardMessages(event)] }),
     /** A new task ledger (from `plan` or `replan`): reported, its tokens counted. */
     recordPlan: enqueueActions(({ context, event, enqueue }) => {
       const { value, usage } = output<MagenticStepOutput<TaskLedger>>(event);
