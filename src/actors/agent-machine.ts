@@ -437,8 +437,6 @@ export const agentMachine = setup({
     needsApproval: ({ event }) => (event as unknown as DoneEvent<RunToolsOutput>).output.needApproval.length > 0,
     endsTurn: ({ context }) => context.turn?.outcome !== undefined && context.turn.outcome.kind !== 'reply',
     reachedToolLimit: ({ context }) => (context.turn?.modelCalls ?? 0) >= context.maxToolIterations,
-    /** Reviewed agents wait for a person on an answer (not on a handoff or completion). */
-    needsReview: ({ context }) => context.review && (context.turn?.outcome === undefined || context.turn.outcome.kind === 'reply'),
     /** A plain answer (no tool calls) a person must review: reviewed agents, unless it is out of scope. */
     answerNeedsReview: ({ context, event }) => {
       if (!context.review) return false;
@@ -539,16 +537,10 @@ export const agentMachine = setup({
         toolsAnswered: {
           entry: 'appendToolResults',
           always: [
-            { guard: 'endsTurn', target: 'answered' },
+            // A control ended the turn (handoff, complete): published at once, never reviewed.
+            { guard: 'endsTurn', target: '#agent.idle', actions: 'respond' },
             { guard: 'reachedToolLimit', target: '#agent.idle', actions: 'failTurnLimit' },
             { target: 'callingModel' },
-          ],
-        },
-        /** A control ended the turn (handoff, complete): publish it, or first let a person review it. */
-        answered: {
-          always: [
-            { guard: 'needsReview', target: '#agent.awaitingReview', actions: 'requestReview' },
-            { target: '#agent.idle', actions: 'respond' },
           ],
         },
       },
