@@ -263,6 +263,11 @@ function keepWithResults(messages: ChatMessage[], keep: (m: ChatMessage) => bool
   return out;
 }
 
+/** Whether an answer says the request is outside the agent's area (its `outOfScopePhrase`, case-insensitive). */
+function isOutOfScope(context: Pick<AgentContext, 'outOfScopePhrase'>, text: string): boolean {
+  return context.outOfScopePhrase !== null && text.toLowerCase().includes(context.outOfScopePhrase);
+}
+
 /** What the model is sent: the instructions, then the history and the turn so far (within the context window). */
 function modelCallInput(context: AgentContext): ModelCallInput {
   const turn = context.turn!;
@@ -322,9 +327,8 @@ export const agentMachine = setup({
         // fields added gets fresh hidden classes on every call (several times the bytes and time).
         const next: TurnState = Object.assign({}, turn, { usage: addUsage(turn.usage, reply.usage), modelCalls: turn.modelCalls + 1, calls: [], results: {}, pending: [] });
         if (reply.toolCalls.length === 0) {
-          const outOfScope = context.outOfScopePhrase !== null && assistant.content.toLowerCase().includes(context.outOfScopePhrase);
           next.messages = turn.messages.concat([assistant]);
-          if (outOfScope) next.outcome = { kind: 'out_of_scope' };
+          if (isOutOfScope(context, assistant.content)) next.outcome = { kind: 'out_of_scope' };
           return next;
         }
         // `tools` lists the controls too, but a control's call is recognised before the own tools are looked at.
@@ -439,9 +443,7 @@ export const agentMachine = setup({
     reachedToolLimit: ({ context }) => (context.turn?.modelCalls ?? 0) >= context.maxToolIterations,
     /** A plain answer (no tool calls) a person must review: reviewed agents, unless it is out of scope. */
     answerNeedsReview: ({ context, event }) => {
-      if (!context.review) return false;
-      const text = (event as unknown as DoneEvent<ChatResponse>).output.text ?? '';
-      return context.outOfScopePhrase === null || !text.toLowerCase().includes(context.outOfScopePhrase);
+      return context.review && !isOutOfScope(context, (event as unknown as DoneEvent<ChatResponse>).output.text ?? '');
     },
     isPendingApproval: ({ context, event }) => {
       const decision = (event as MessageEvent<ToolApprovalDecision>).message;
