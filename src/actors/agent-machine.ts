@@ -509,7 +509,7 @@ export const agentMachine = setup({
           on: {
             'callModel.done': [
               { guard: 'hasToolCalls', target: 'actingOnToolCalls', actions: ['recordModelReply', 'reportToolCalls'] },
-              // A plain answer ends the turn here (one step fewer than through `answered`).
+              // A plain answer ends the turn here: reviewed first (unless out of scope), else published.
               { guard: 'answerNeedsReview', target: '#agent.awaitingReview', actions: ['recordModelReply', 'requestReview'] },
               { target: '#agent.idle', actions: ['recordModelReply', 'respond'] },
             ],
