@@ -263,6 +263,11 @@ function keepWithResults(messages: ChatMessage[], keep: (m: ChatMessage) => bool
   return out;
 }
 
+/** Whether an answer says the request is outside the agent's area (its `outOfScopePhrase`, case-insensitive). */
+function isOutOfScope(context: Pick<AgentContext, 'outOfScopePhrase'>, text: string): boolean {
+  return context.outOfScopePhrase !== null && text.toLowerCase().includes(context.outOfScopePhrase);
+}
+
 /** What the model is sent: the instructions, then the history and the turn so far (within the context window). */
 function modelCallInput(context: AgentContext): ModelCallInput {
   const turn = context.turn!;
@@ -322,9 +327,8 @@ export const agentMachine = setup({
         // fields added gets fresh hidden classes on every call (several times the bytes and time).
         const next: TurnState = Object.assign({}, turn, { usage: addUsage(turn.usage, reply.usage), modelCalls: turn.modelCalls + 1, calls: [], results: {}, pending: [] });
         if (reply.toolCalls.length === 0) {
-          const outOfScope = context.outOfScopePhrase !== null && assistant.content.toLowerCase().includes(context.outOfScopePhrase);
           next.messages = turn.messages.concat([assistant]);
-          if (outOfScope) next.outcome = { kind: 'out_of_scope' };
+          if (isOutOfScope(context, assistant.content)) next.outcome = { kind: 'out_of_scope' };
           return next;
         }
         // `tools` lists the controls too, but a control's call is recognised before the own tools are looked at.
@@ -437,13 +441,9 @@ export const agentMachine = setup({
     needsApproval: ({ event }) => (event as unknown as DoneEvent<RunToolsOutput>).output.needApproval.length > 0,
     endsTurn: ({ context }) => context.turn?.outcome !== undefined && context.turn.outcome.kind !== 'reply',
     reachedToolLimit: ({ context }) => (context.turn?.modelCalls ?? 0) >= context.maxToolIterations,
-    /** Reviewed agents wait for a person on an answer (not on a handoff or completion). */
-    needsReview: ({ context }) => context.review && (context.turn?.outcome === undefined || context.turn.outcome.kind === 'reply'),
     /** A plain answer (no tool calls) a person must review: reviewed agents, unless it is out of scope. */
     answerNeedsReview: ({ context, event }) => {
-      if (!context.review) return false;
-      const text = (event as unknown as DoneEvent<ChatResponse>).output.text ?? '';
-      return context.outOfScopePhrase === null || !text.toLowerCase().includes(context.outOfScopePhrase);
+      return context.review && !isOutOfScope(context, (event as unknown as DoneEvent<ChatResponse>).output.text ?? '');
     },
     isPendingApproval: ({ context, event }) => {
       const decision = (event as MessageEvent<ToolApprovalDecision>).message;
@@ -509,7 +509,7 @@ export const agentMachine = setup({
           on: {
             'callModel.done': [
               { guard: 'hasToolCalls', target: 'actingOnToolCalls', actions: ['recordModelReply', 'reportToolCalls'] },
-              // A plain answer ends the turn here (one step fewer than through `answered`).
+              // A plain answer ends the turn here: reviewed first (unless out of scope), else published.
               { guard: 'answerNeedsReview', target: '#agent.awaitingReview', actions: ['recordModelReply', 'requestReview'] },
               { target: '#agent.idle', actions: ['recordModelReply', 'respond'] },
             ],
@@ -539,16 +539,10 @@ export const agentMachine = setup({
         toolsAnswered: {
           entry: 'appendToolResults',
           always: [
-            { guard: 'endsTurn', target: 'answered' },
+            // A control ended the turn (handoff, complete): published at once, never reviewed.
+            { guard: 'endsTurn', target: '#agent.idle', actions: 'respond' },
             { guard: 'reachedToolLimit', target: '#agent.idle', actions: 'failTurnLimit' },
             { target: 'callingModel' },
-          ],
-        },
-        /** A control ended the turn (handoff, complete): publish it, or first let a person review it. */
-        answered: {
-          always: [
-            { guard: 'needsReview', target: '#agent.awaitingReview', actions: 'requestReview' },
-            { target: '#agent.idle', actions: 'respond' },
           ],
         },
       },

@@ -9,7 +9,7 @@ import type { ChatMessage } from '../agents/chat-message.js';
 import { effect, errorCommand, sendCommand, type AgentIdLike, type MessageEvent } from '../runtime/index.js';
 import { turnRequest, type AgentResponse, type Completion, type ConversationMessage, type HistoryMessage, type Kickoff } from './protocol.js';
 import { finalReply } from './replies.js';
-import { checkingTerminationEffectState, heardMessages, invokeError, terminated, type TerminationEvents, type TerminationInput } from './termination.js';
+import { checkingTerminationState, heardMessages, invokeError, terminated, type TerminationEvents, type TerminationInput } from './termination.js';
 
 export interface CollectorInput {
   members: Array<{ name: string; id: AgentIdLike }>;
@@ -101,7 +101,7 @@ export const collectorMachine = setup({
         ],
       },
     },
-    checkingTermination: checkingTerminationEffectState({ target: 'checking' }),
+    checkingTermination: checkingTerminationState([{ target: 'checking' }]),
     /** After a termination check said go on: complete if that was the last reply, else wait for more. */
     checking: {
       always: [

@@ -19,7 +19,7 @@ import { and, assign, emit, enqueueActions, fromPromise, setup } from 'xstate';
 import { addUsage, type ChatMessage, type Usage } from '../agents/chat-message.js';
 import { TroupeError } from '../core/index.js';
 import {
-  BUSY_TAG, cancelEffect, effect, errorCommand, publishCommand, sendCommand, type AgentIdLike, type MessageEvent, type TopicIdLike,
+  BUSY_TAG, effect, errorCommand, publishCommand, sendCommand, type AgentIdLike, type MessageEvent, type TopicIdLike,
 } from '../runtime/index.js';
 import {
   conversation, turnRequest, type AgentResponse, type Completion, type ConversationMessage, type HistoryMessage,
@@ -27,7 +27,7 @@ import {
 } from './protocol.js';
 import { finalReply } from './replies.js';
 import { reportAction, reportCommand, type ActorEvent } from './events.js';
-import { heardMessages, invokeError, terminated, type TerminationEvents, type TerminationInput } from './termination.js';
+import { checkingTerminationState, heardMessages, invokeError, terminated, type TerminationEvents, type TerminationInput } from './termination.js';
 
 /** What a group chat's decisions are shown: a deep copy of the run's state, as plain data (changing it changes nothing). */
 export interface GroupChatState {
@@ -363,19 +363,12 @@ export const groupChatManagerMachine = setup({
       },
     },
     /** 1. The user's termination condition. */
-    checkingTermination: {
-      tags: [BUSY_TAG],
-      // A deep copy, like every decision's: the condition may change what it is given.
-      entry: { type: 'checkTermination', params: ({ context }) => ({ conversation: structuredClone(context.conversation) }) },
-      exit: cancelEffect('checkTermination'),
-      on: {
-        'checkTermination.done': [
-          { guard: 'isTerminated', target: 'finishing', actions: { type: 'endWith', params: 'terminated' } },
-          { target: 'afterTerminationCondition' },
-        ],
-        'checkTermination.error': { target: 'failed', actions: 'failWithError' },
-      },
-    },
+    // A deep copy, like every decision's: the condition may change what it is given.
+    checkingTermination: checkingTerminationState([{ target: 'afterTerminationCondition' }], {
+      copy: true,
+      terminated: { target: 'finishing', actions: { type: 'endWith', params: 'terminated' } },
+      failed: 'failed',
+    }),
     afterTerminationCondition: {
       always: [
         { guard: 'hasShouldTerminate', target: 'askingManagerToFinish' },

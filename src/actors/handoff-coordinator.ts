@@ -13,7 +13,7 @@ import {
 } from './protocol.js';
 import { completionAnswer, finalReply } from './replies.js';
 import { reportAction, reportCommand, type ActorEvent } from './events.js';
-import { checkingTerminationEffectState, heardMessages, invokeError, terminated, type TerminationEvents, type TerminationInput } from './termination.js';
+import { checkingTerminationState, heardMessages, invokeError, terminated, type TerminationEvents, type TerminationInput } from './termination.js';
 
 /** Who answers the user's next message. `previous` is an alias of `asker`. */
 export type ResumeWith = 'asker' | 'previous' | 'start';
@@ -204,14 +204,14 @@ export const handoffCoordinatorMachine = setup({
         ],
       },
     },
-    checkingTerminationAfterReply: checkingTerminationEffectState({ target: 'afterReply' }),
+    checkingTerminationAfterReply: checkingTerminationState([{ target: 'afterReply' }]),
     afterReply: {
       always: [
         { guard: 'mayContinueAutonomously', target: 'routing', actions: 'continueAutonomously' },
         { target: 'routing', actions: 'askUser' },
       ],
     },
-    checkingTerminationAfterUser: checkingTerminationEffectState({ target: 'routing', actions: 'routeUserTurn' }),
+    checkingTerminationAfterUser: checkingTerminationState([{ target: 'routing', actions: 'routeUserTurn' }]),
     done: {},
   },
 });

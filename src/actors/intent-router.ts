@@ -28,7 +28,7 @@ import {
 } from './protocol.js';
 import { completionAnswer, finalReply } from './replies.js';
 import { reportAction, reportCommand, type ActorEvent } from './events.js';
-import { checkingTerminationEffectState, heardMessages, invokeError, terminated, type TerminationEvents, type TerminationInput } from './termination.js';
+import { checkingTerminationState, heardMessages, invokeError, terminated, type TerminationEvents, type TerminationInput } from './termination.js';
 
 /**
  * The name the intent router's own token usage goes under in `output.usage.byAgent` (a model
@@ -371,8 +371,8 @@ export const intentRouterMachine = setup({
         ],
       },
     },
-    checkingTerminationAfterReply: checkingTerminationEffectState({ target: 'routing', actions: 'askUser' }),
-    checkingTerminationAfterUser: checkingTerminationEffectState({ target: 'routing', actions: 'routeUserTurn' }),
+    checkingTerminationAfterReply: checkingTerminationState([{ target: 'routing', actions: 'askUser' }]),
+    checkingTerminationAfterUser: checkingTerminationState([{ target: 'routing', actions: 'routeUserTurn' }]),
     done: {},
   },
 });

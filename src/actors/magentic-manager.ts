@@ -19,6 +19,7 @@ import {
   type PlanReviewDecision, type PlanReviewRequest, type Reset,
 } from './protocol.js';
 import { reportAction, reportCommand, type ActorEvent } from './events.js';
+import { heardMessages } from './termination.js';
 import {
   MagenticManagerError, PlanRejectedError, renderTaskLedger, type MagenticContext, type MagenticStep, type ProgressLedger, type TaskLedger,
 } from './magentic-ledgers.js';
@@ -159,6 +160,23 @@ const notProvided = (step: string) => fromPromise<never, MagenticContext>(async 
 });
 
 /**
+ * A busy state that invokes the provided manager `step` with {@link magenticContextOf}: `onDone`
+ * is where its answer goes; a throw fails the run with a {@link MagenticManagerError} for the step.
+ */
+function managerStepState<const S extends MagenticStep, const D>(step: S, onDone: D) {
+  return {
+    tags: [BUSY_TAG],
+    invoke: {
+      id: step,
+      src: step,
+      input: ({ context }: { context: MagenticManagerContext }) => magenticContextOf(context),
+      onDone,
+      onError: { target: 'done', actions: { type: 'failStep', params: { step } } },
+    },
+  } as const;
+}
+
+/**
  * The magentic manager's machine. Provide `plan`, `replan`, `progress`, `finalAnswer` (and
  * `reviewPlan` for a callback review) with `.provide({ actors })`; step it with `transition()`,
  * feeding `doneEvent('progress', { value: ledger })` and reading the commands it emits.
@@ -188,9 +206,7 @@ export const magenticManagerMachine = setup({
       const { messages } = (event as MessageEvent<ConversationMessage>).message;
       return { task: [...context.task, ...messages], conversation: [...context.conversation, ...messages] };
     }),
-    recordHeard: assign({
-      conversation: ({ context, event }) => [...context.conversation, ...(event as MessageEvent<ConversationMessage | HistoryMessage | AgentResponse>).message.messages],
-    }),
+    recordHeard: assign({ conversation: ({ context, event }) => [...context.conversation, ...heardMessages(event)] }),
     /** A new task ledger (from `plan` or `replan`): reported, its tokens counted. */
     recordPlan: enqueueActions(({ context, event, enqueue }) => {
       const { value, usage } = output<MagenticStepOutput<TaskLedger>>(event);
@@ -336,16 +352,7 @@ export const magenticManagerMachine = setup({
       },
     },
     /** The manager surveys the facts and writes a plan. */
-    planning: {
-      tags: [BUSY_TAG],
-      invoke: {
-        id: 'plan',
-        src: 'plan',
-        input: ({ context }) => magenticContextOf(context),
-        onDone: { target: 'planned', actions: 'recordPlan' },
-        onError: { target: 'done', actions: { type: 'failStep', params: { step: 'plan' } } },
-      },
-    },
+    planning: managerStepState('plan', { target: 'planned', actions: 'recordPlan' }),
     planned: {
       always: [
         { guard: 'reviewsByPerson', target: 'reviewingPlan.waitingForReviewer' },
@@ -396,16 +403,7 @@ export const magenticManagerMachine = setup({
       ],
     },
     /** The reviewer rejected the plan: a new one, with the feedback. */
-    replanning: {
-      tags: [BUSY_TAG],
-      invoke: {
-        id: 'replan',
-        src: 'replan',
-        input: ({ context }) => magenticContextOf(context),
-        onDone: { target: 'planned', actions: 'recordPlan' },
-        onError: { target: 'done', actions: { type: 'failStep', params: { step: 'replan' } } },
-      },
-    },
+    replanning: managerStepState('replan', { target: 'planned', actions: 'recordPlan' }),
     broadcastingPlan: {
       entry: 'broadcastLedger',
       always: { target: 'nextRound' },
@@ -417,16 +415,7 @@ export const magenticManagerMachine = setup({
       ],
     },
     /** The manager writes the progress ledger: done? stuck? who speaks next, and what to do. */
-    assessingProgress: {
-      tags: [BUSY_TAG],
-      invoke: {
-        id: 'progress',
-        src: 'progress',
-        input: ({ context }) => magenticContextOf(context),
-        onDone: { target: 'decidingNextStep', actions: 'recordProgress' },
-        onError: { target: 'done', actions: { type: 'failStep', params: { step: 'progress' } } },
-      },
-    },
+    assessingProgress: managerStepState('progress', { target: 'decidingNextStep', actions: 'recordProgress' }),
     decidingNextStep: {
       always: [
         { guard: 'isRequestSatisfied', target: 'answering' },
@@ -443,28 +432,9 @@ export const magenticManagerMachine = setup({
       },
     },
     /** Too many stalls: every member forgets, and the manager revises the facts and the plan. */
-    resetting: {
-      tags: [BUSY_TAG],
-      entry: 'startReset',
-      invoke: {
-        id: 'replan',
-        src: 'replan',
-        input: ({ context }) => magenticContextOf(context),
-        onDone: { target: 'planned', actions: ['recordPlan', 'forgetConversation'] },
-        onError: { target: 'done', actions: { type: 'failStep', params: { step: 'replan' } } },
-      },
-    },
+    resetting: { entry: 'startReset', ...managerStepState('replan', { target: 'planned', actions: ['recordPlan', 'forgetConversation'] }) },
     /** The manager writes the final answer (partial when a limit ended the run). */
-    answering: {
-      tags: [BUSY_TAG],
-      invoke: {
-        id: 'finalAnswer',
-        src: 'finalAnswer',
-        input: ({ context }) => magenticContextOf(context),
-        onDone: { target: 'done', actions: 'complete' },
-        onError: { target: 'done', actions: { type: 'failStep', params: { step: 'finalAnswer' } } },
-      },
-    },
+    answering: managerStepState('finalAnswer', { target: 'done', actions: 'complete' }),
     done: {},
   },
 });

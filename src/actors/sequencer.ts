@@ -8,7 +8,7 @@ import type { ChatMessage } from '../agents/chat-message.js';
 import { effect, errorCommand, sendCommand, type AgentIdLike, type MessageEvent } from '../runtime/index.js';
 import { turnRequest, type AgentResponse, type Completion, type ConversationMessage, type HistoryMessage, type Kickoff } from './protocol.js';
 import { finalReply } from './replies.js';
-import { checkingTerminationEffectState, heardMessages, invokeError, terminated, type TerminationEvents, type TerminationInput } from './termination.js';
+import { checkingTerminationState, heardMessages, invokeError, terminated, type TerminationEvents, type TerminationInput } from './termination.js';
 
 export interface SequencerInput {
   members: Array<{ name: string; id: AgentIdLike }>;
@@ -90,10 +90,10 @@ export const sequencerMachine = setup({
         ],
       },
     },
-    checkingTermination: checkingTerminationEffectState(
+    checkingTermination: checkingTerminationState([
       { guard: 'isLastMember', target: 'done', actions: 'completeWithLastReply' },
       { target: 'waitingForMember', actions: 'askNextMember' },
-    ),
+    ]),
     done: {},
   },
 });

@@ -31,28 +31,41 @@ export function invokeError(event: unknown): unknown {
   return (event as { error: unknown }).error;
 }
 
+type Transition = { target: string; guard?: string; actions?: unknown };
+
 /**
  * A busy state that performs the `checkTermination` effect on `context.conversation` (and cancels
- * it if the state is left otherwise): true goes to `done` with the machine's `completeTerminated`,
- * false takes the first of `next` whose guard holds, a throw goes to `done` with `failWithError`.
- * Shared by every manager that checks (but the collector); the machine declares a
- * `checkTermination` action (an `effect('checkTermination', …)` placeholder the orchestration
- * replaces) and {@link TerminationEvents} among its events.
+ * it if the state is left otherwise): true goes to `done` with the machine's `completeTerminated`
+ * (or to `options.terminated`), false takes the first of `next` whose guard holds, a throw goes to
+ * `done` (or to `options.failed`) with `failWithError`. With `options.copy` the condition is handed
+ * a deep copy (`structuredClone`) of the conversation, so changing it changes nothing.
+ * Shared by every manager that checks; the machine declares a `checkTermination` action (an
+ * `effect('checkTermination', …)` placeholder the orchestration replaces) and
+ * {@link TerminationEvents} among its events.
  *
  * @example
- * checkingTermination: checkingTerminationEffectState({ target: 'waitingForMember', actions: 'askNextMember' }),
+ * checkingTermination: checkingTerminationState([{ target: 'waitingForMember', actions: 'askNextMember' }]),
  */
-export function checkingTerminationEffectState<const Next extends ReadonlyArray<{ target: string; guard?: string; actions?: string }>>(...next: Next) {
+export function checkingTerminationState<
+  const Next extends ReadonlyArray<Transition>,
+  const Terminated extends Transition = { target: 'done'; actions: 'completeTerminated' },
+  const Failed extends string = 'done',
+>(next: Next, options: { copy?: boolean; terminated?: Terminated; failed?: Failed } = {}) {
+  // NoInfer below: without options, the defaults must hold, not whatever the machine config would accept.
+  const onTerminated = options.terminated ?? { target: 'done', actions: 'completeTerminated' };
+  const copy = options.copy === true;
   return {
     tags: [BUSY_TAG],
-    entry: { type: 'checkTermination', params: ({ context }: { context: { conversation: ChatMessage[] } }): TerminationInput => ({ conversation: context.conversation }) },
+    entry: {
+      type: 'checkTermination',
+      params: ({ context }: { context: { conversation: ChatMessage[] } }): TerminationInput => ({
+        conversation: copy ? structuredClone(context.conversation) : context.conversation,
+      }),
+    },
     exit: cancelEffect('checkTermination'),
     on: {
-      'checkTermination.done': [
-        { guard: 'isTerminated', target: 'done', actions: 'completeTerminated' },
-        ...next,
-      ],
-      'checkTermination.error': { target: 'done', actions: 'failWithError' },
+      'checkTermination.done': [{ guard: 'isTerminated', ...onTerminated }, ...next] as [NoInfer<Terminated> & { guard: 'isTerminated' }, ...Next],
+      'checkTermination.error': { target: (options.failed ?? 'done') as NoInfer<Failed>, actions: 'failWithError' },
     },
   } as const;
 }

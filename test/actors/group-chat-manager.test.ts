@@ -126,6 +126,10 @@ describe('group chat manager (stepped): after each reply, in order', () => {
     [s, actions] = step(s, messageEvent(said('A', 'draft')));
     expect(s.value).toBe('checkingTermination');
     expect(effectsOf(actions)[0]).toMatchObject({ name: 'checkTermination', input: { conversation: [task, said('A', 'draft').messages[0]] } });
+    // A deep copy: a condition that changes what it is given changes nothing.
+    const given = (effectsOf(actions)[0].input as { conversation: ChatMessage[] }).conversation;
+    expect(given).not.toBe(s.context.conversation);
+    expect(given[0]).not.toBe(s.context.conversation[0]);
     [s, actions] = step(s, effectDone('checkTermination', false));
     expect(s.value).toBe('askingManagerToFinish');
     expect(invoked(actions)).toEqual(['shouldTerminate']);

@@ -137,7 +137,10 @@ describe('human gateway (stepped): answers are routed to replyTo', () => {
 
   it('an answered request is closed: answering it again does nothing', () => {
     let s = open(inputRequest);
-    [s] = step(s, messageEvent({ type: 'human_input_response', requestId: 'inv1:human:1', reply: 'order 42' }));
+    let first;
+    [s, first] = step(s, messageEvent({ type: 'human_input_response', requestId: 'inv1:human:1', reply: 'order 42' }));
+    // The first answer was taken (so the silence below is the request being closed, not every answer ignored).
+    expect(boundaryOf(first)).toEqual([closed('inv1:human:1', 'input')]);
     const [, again] = step(s, messageEvent({ type: 'human_input_response', requestId: 'inv1:human:1', reply: 'order 43' }));
     expect(commandsOf(again)).toEqual([]);
     expect(boundaryOf(again)).toEqual([]);

@@ -176,6 +176,7 @@ describe('intent router (stepped)', () => {
     [t] = step(t, doneEvent('classify', { name: 'Billing' }));
     [t] = step(t, messageEvent(said('Billing', '$40.')));
     const [, end] = step(t, userReply(1, null));
+    expect(commandsOf(end)).toEqual([send(input.end, expect.objectContaining({ type: 'completion', reason: 'user_ended' }))]);
     expect(commandsOf(end)[0]).not.toHaveProperty('message.usage');
   });
 
